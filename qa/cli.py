@@ -1,0 +1,163 @@
+"""The ``report-qa`` command line: ask, eval, index, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from embeddings.models import ModelUnavailable
+from qa.assistant import DEFAULT_TOP_K, Assistant
+from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
+from qa.ingest import ReportError
+from qa.question import QuestionError, clean_question
+from qa.results import Answer
+from qa.retrieve import RETRIEVERS
+
+EXIT_USAGE = 2
+_MARK_ON, _MARK_OFF = ("\033[7m", "\033[0m") if sys.stdout.isatty() else ("⟦", "⟧")
+
+
+class UserError(Exception):
+    """A problem with what the user gave us; printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="report-qa", description="Find the passages of a report that answer a question.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--report", help="report file (.txt/.md) or folder; default: the shipped seed report")
+    common.add_argument("--model", help="encoder model name or path (default: $REPORT_QA_MODEL or multilingual-e5-small)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ask = commands.add_parser("ask", parents=[common], help="answer one question (or a file of questions)")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--file", type=Path, help="answer one question per line of this file (implies one JSON object per line)")
+    ask.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"passages to return (default {DEFAULT_TOP_K})")
+    ask.add_argument("--json", action="store_true", help="print the contract JSON object")
+    ask.add_argument("--retriever", choices=RETRIEVERS, default="hybrid")
+
+    gold = commands.add_parser("eval", parents=[common], help="measure retrieval and answers on a gold .jsonl file")
+    gold.add_argument("gold", type=Path)
+    gold.add_argument("--json", action="store_true")
+    gold.add_argument("--verbose", action="store_true", help="list the questions that failed")
+    gold.add_argument("--retriever", choices=RETRIEVERS, default="hybrid")
+
+    commands.add_parser("index", parents=[common], help="build or rebuild the vector index (and prepare the model)")
+
+    serve = commands.add_parser("serve", parents=[common], help="start the browser chat UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``report-qa`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return {"ask": _ask, "eval": _eval, "index": _index, "serve": _serve}[args.command](args)
+    except (UserError, ReportError, QuestionError, ModelUnavailable) as error:
+        print(f"report-qa: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _assistant(args: argparse.Namespace, retriever: str = "hybrid", progress: bool = False) -> Assistant:
+    return Assistant(args.report, retriever=retriever, model=args.model, progress=progress)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    if args.top_k < 1:
+        raise UserError("--top-k must be at least 1")
+    if args.file is None:
+        if args.question is None:
+            raise UserError("give a question, or --file with one question per line")
+        clean_question(args.question)  # refuse a bad question before loading anything
+        answer = _assistant(args, args.retriever).ask(args.question, top_k=args.top_k)
+        print(_dumps(answer.to_dict()) if args.json else format_answer(answer))
+        return 0
+    try:
+        lines = args.file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise UserError(f"{args.file}: {error.strerror or error}") from None
+    assistant = _assistant(args, args.retriever)
+    for line in lines:
+        try:
+            print(_dumps(assistant.ask(line, top_k=args.top_k).to_dict()), flush=True)
+        except QuestionError as error:
+            print(_dumps({"question": line, "answered": False, "passages": [], "error": str(error)}), flush=True)
+    return 0
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def format_answer(answer: Answer) -> str:
+    """Human output: the top passage with its citation and marked highlight, then up to 2 more."""
+    lines = [f"问：{answer.question}"]
+    if not answer.answered:
+        lines.append("不在报告中：报告没有回答这个问题。" + (f"（{answer.reason}）" if answer.reason else ""))
+        lines.append("最接近的段落（不是答案）：")
+    for passage in answer.passages[:3]:
+        citation = passage.citation
+        where = citation.section + (f" / {citation.subsection}" if citation.subsection else "")
+        signals = "  ".join(f"{name} {value:.3f}" for name, value in passage.signals.items())
+        lines.append(f"\n[{citation.label}] {where}  （字符 {citation.start}–{citation.end}；{signals}）")
+        lines.append(_marked(passage.text, passage.highlights))
+        if passage.rank == 1 and answer.answered and len(answer.passages) > 1:
+            lines.append("\n其他相关段落：")
+    return "\n".join(lines)
+
+
+def _marked(text: str, highlights) -> str:
+    out, position = [], 0
+    for h in sorted(highlights, key=lambda h: h.start):
+        out += [text[position:h.start], _MARK_ON, text[h.start:h.end], _MARK_OFF]
+        position = h.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    try:
+        questions = read_gold(args.gold)
+    except OSError as error:
+        raise UserError(f"{args.gold}: {error.strerror or error}") from None
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    assistant = _assistant(args, args.retriever)
+    report = evaluate(questions, lambda q: assistant.ask(q, top_k=max(HIT_DEPTHS)))
+    if args.json:
+        print(_dumps({"retriever": args.retriever, **report.metrics, "failures": report.failures}))
+        return 0
+    print(f"retriever: {args.retriever}   questions: {report.metrics['answerable']} answerable, {report.metrics['unanswerable']} unanswerable")
+    for name, value in report.metrics.items():
+        if name not in ("answerable", "unanswerable"):
+            print(f"{name:>18}  {'n/a' if value is None else f'{value:.3f}'}")
+    if args.verbose:
+        for failure in report.failures:
+            print(f"  FAIL {failure['id']}: {failure['question']} -> {failure['failure']}" + (f" (top {failure['top']})" if failure.get("top") else ""))
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    assistant = _assistant(args, "hybrid", progress=True)
+    document = assistant.document
+    print(f"index ready: {len(document.paragraphs)} paragraphs in {len(document.sections)} sections")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.app import serve
+
+    serve(_assistant(args, "hybrid"), host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""BM25 over paragraphs (bm25s does the maths) with jieba tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import bm25s
+import numpy as np
+
+from qa.textnorm import Tokenizer
+
+_QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。！？；]{2,12})[”」』\"]")
+
+
+def quoted_terms(texts: Sequence[str]) -> list[str]:
+    """Phrases a corpus puts in quotes (names of campaigns, slogans, brands): its own terms."""
+    return sorted({match.group(1) for text in texts for match in _QUOTED.finditer(text)})
+
+
+class LexicalIndex:
+    """A BM25 index over passages; scores every passage for a question."""
+
+    def __init__(self, passages: Sequence[str], tokenizer: Tokenizer | None = None) -> None:
+        self.tokenizer = tokenizer or Tokenizer(quoted_terms(passages))
+        self._bm25 = bm25s.BM25()
+        self._bm25.index([self.tokenizer.tokenize(p) or [""] for p in passages], show_progress=False)
+        self.size = len(passages)
+
+    def scores(self, question: str) -> np.ndarray:
+        """BM25 score of every passage (float32, shape ``(n,)``); zeros if no token matches."""
+        token_ids = self._bm25.get_tokens_ids(self.tokenizer.tokenize(question))
+        if not token_ids:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(token_ids), dtype=np.float32)

@@ -1,0 +1,91 @@
+"""What an answer is made of: passages quoted verbatim with citations and highlights.
+
+``Answer.to_dict()`` is the JSON object of the outside contract (``report-qa ask --json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage sits: section heading, sub-heading, paragraph number, offsets."""
+
+    document: str
+    section: str
+    section_number: int
+    subsection: str | None
+    paragraph: int
+    start: int
+    end: int
+
+    @property
+    def label(self) -> str:
+        """Short label shown to people, e.g. ``§5 ¶1``."""
+        return f"§{self.section_number} ¶{self.paragraph}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "document": self.document,
+            "section": self.section,
+            "subsection": self.subsection,
+            "paragraph": self.paragraph,
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A sentence inside a passage; offsets are into the passage text."""
+
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One ranked paragraph, verbatim, with its citation, highlights and per-retriever scores."""
+
+    rank: int
+    score: float
+    text: str
+    citation: Citation
+    paragraph_index: int
+    highlights: tuple[Highlight, ...] = ()
+    signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "text": self.text,
+            "citation": self.citation.to_dict(),
+            "highlights": [h.to_dict() for h in self.highlights],
+            "signals": {name: round(value, 4) for name, value in self.signals.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question: whether the report answers it, and the passages."""
+
+    question: str
+    answered: bool
+    passages: tuple[Passage, ...]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "reason": self.reason,
+            "passages": [p.to_dict() for p in self.passages],
+        }

@@ -1,0 +1,115 @@
+"""Rank a document's paragraphs for a question: BM25, dense vectors, or both fused.
+
+Each paragraph is indexed together with its section heading and sub-heading (a paragraph
+alone often never names its subject); the paragraph is shown without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from qa.document import Document, Paragraph
+from qa.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    from embeddings import Encoder, VectorIndex
+
+RetrieverName = Literal["bm25", "dense", "hybrid"]
+RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A paragraph with its fused score and each retriever's own score."""
+
+    paragraph_index: int
+    score: float
+    signals: dict[str, float]
+
+
+def passage_text(document: Document, paragraph: Paragraph) -> str:
+    """The text indexed for a paragraph: section heading, sub-heading, then the paragraph."""
+    parts = [document.section_of(paragraph).heading, paragraph.subsection or "", paragraph.text]
+    return "\n".join(part for part in parts if part)
+
+
+def normalize_scores(scores: np.ndarray) -> np.ndarray:
+    """Scale scores to [0, 1] by min-max over the candidates; all zeros when they are flat."""
+    low, high = float(scores.min()), float(scores.max())
+    if high - low <= 1e-9:
+        return np.zeros_like(scores, dtype=np.float32)
+    return ((scores - low) / (high - low)).astype(np.float32)
+
+
+def weighted_fusion(lexical: np.ndarray, dense: np.ndarray, lexical_weight: float) -> np.ndarray:
+    """Convex mix of min-max normalized BM25 and dense scores (RAGFlow-style)."""
+    return lexical_weight * normalize_scores(lexical) + (1 - lexical_weight) * normalize_scores(dense)
+
+
+def reciprocal_rank_fusion(lexical: np.ndarray, dense: np.ndarray, k: int = 60) -> np.ndarray:
+    """Sum of ``1 / (k + rank)`` over the two rankings (ranks from 1)."""
+    fused = np.zeros_like(lexical, dtype=np.float32)
+    for scores in (lexical, dense):
+        ranks = np.empty(len(scores), dtype=np.int64)
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        fused += 1.0 / (k + ranks)
+    return fused
+
+
+FUSIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "weighted": lambda lexical, dense: weighted_fusion(lexical, dense, lexical_weight=0.5),
+    "rrf": reciprocal_rank_fusion,
+}
+
+
+class Retriever:
+    """Scores every paragraph of one document with BM25 and/or a dense encoder."""
+
+    def __init__(
+        self,
+        document: Document,
+        mode: RetrieverName = "hybrid",
+        encoder: Encoder | None = None,
+        vectors: VectorIndex | None = None,
+        fusion: str = "weighted",
+    ) -> None:
+        if mode not in RETRIEVERS:
+            raise ValueError(f"unknown retriever {mode!r}; choose one of {', '.join(RETRIEVERS)}")
+        if mode != "bm25" and (encoder is None or vectors is None):
+            raise ValueError(f"the {mode} retriever needs an encoder and a vector index")
+        self.document = document
+        self.mode = mode
+        self.encoder = encoder
+        self.vectors = vectors
+        self.fuse = FUSIONS[fusion]
+        self.lexical = LexicalIndex([passage_text(document, p) for p in document.paragraphs])
+
+    def signals(self, question: str) -> dict[str, np.ndarray]:
+        """Each retriever's score for every paragraph, keyed ``bm25`` and ``dense``."""
+        result = {"bm25": self.lexical.scores(question)}
+        if self.mode != "bm25":
+            query = self.encoder.encode_queries([question])
+            scores, ids = self.vectors.search(query, len(self.document.paragraphs))
+            dense = np.zeros(len(self.document.paragraphs), dtype=np.float32)
+            dense[ids[0]] = scores[0]
+            result["dense"] = dense
+        return result
+
+    def search(self, question: str, k: int) -> list[Candidate]:
+        """The ``k`` best paragraphs, best first."""
+        signals = self.signals(question)
+        if self.mode == "bm25":
+            fused = signals["bm25"]
+        elif self.mode == "dense":
+            fused = signals["dense"]
+        else:
+            fused = self.fuse(signals["bm25"], signals["dense"])
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [
+            Candidate(int(i), float(fused[i]), {name: float(values[i]) for name, values in signals.items()})
+            for i in order
+        ]

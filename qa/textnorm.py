@@ -1,0 +1,60 @@
+"""Text normalization and tokenization shared by indexing and querying.
+
+Both sides go through the same steps: OpenCC traditional -> simplified, Unicode NFKC (folds
+full-width letters, digits and punctuation to half-width), lower case, then jieba in search
+mode. Offsets are never taken from normalized text: it is only used to compute tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import jieba
+import opencc
+
+_TOKEN_CHARS = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+# Function words and question words that carry no topic; the question-type words are used by
+# the answer step, not by retrieval.
+STOPWORDS = frozenset(
+    """
+    的 了 和 与 及 或 是 在 有 为 对 于 把 被 将 也 都 而 并 等 之 其 这 那 该 此 个 名
+    吗 呢 吧 啊 么 什么 多少 几 哪 哪些 哪个 哪里 哪儿 哪一年 谁 怎么 怎样 如何 为什么 是否
+    请问 一下 告诉 我 你 他们 我们 中 上 下 里 从 到 由 以 所 着 过 得 地 就 还 又 呢 年
+    the a an of to in on for and or is are was were be by with what which who how many much
+    when where why does did do
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Simplified characters, half-width forms, lower case."""
+    return unicodedata.normalize("NFKC", _converter().convert(text)).lower()
+
+
+def _is_token(token: str) -> bool:
+    return bool(token.strip()) and bool(_TOKEN_CHARS.search(token)) and token not in STOPWORDS
+
+
+class Tokenizer:
+    """jieba search-mode tokenizer, optionally taught extra words (a corpus' own terms)."""
+
+    def __init__(self, extra_words: Iterable[str] = ()) -> None:
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        self.extra_words = tuple(sorted(set(extra_words)))
+        for word in self.extra_words:
+            self._jieba.add_word(normalize(word))
+
+    def tokenize(self, text: str) -> list[str]:
+        """Normalized jieba search-mode tokens with stopwords and punctuation removed."""
+        return [t for t in self._jieba.lcut_for_search(normalize(text)) if _is_token(t)]
