@@ -115,8 +115,9 @@ def parse_report(text: str, source: str = "", markdown: bool = False) -> Documen
     for block in blocks:
         items.extend(_classify(block, markdown))
     title, items = _take_title(items)
-    section_kinds = _section_kinds(items)
-    return Document(title=title, text=text, sections=_assemble(items, section_kinds, title), source=source)
+    untitled = _Heading("none", 0, 0, "")
+    sections = _assemble(items, _section_kinds(items), title or untitled)
+    return Document(title=(title or untitled).text, text=text, sections=sections, source=source)
 
 
 def _split_blocks(text: str) -> list[_Block]:
@@ -178,7 +179,7 @@ def _glued_heading_start(text: str) -> int | None:
     return tail_start + (len(text[tail_start:]) - len(text[tail_start:].lstrip()))
 
 
-def _take_title(items: list[_Block | _Heading]) -> tuple[str, list[_Block | _Heading]]:
+def _take_title(items: list[_Block | _Heading]) -> tuple[_Heading | None, list[_Block | _Heading]]:
     """Split the preamble (headings before the first paragraph) into title and first heading.
 
     A web page copied as text often repeats the page title: ``A`` then ``<title>A``. When a
@@ -193,19 +194,20 @@ def _take_title(items: list[_Block | _Heading]) -> tuple[str, list[_Block | _Hea
         preamble.append(item)
     rest = items[len(preamble):]
     if not preamble:
-        return "", items
+        return None, items
     for later_index in range(len(preamble) - 1, 0, -1):
         later = preamble[later_index]
         for earlier in preamble[:later_index]:
             if later.text.endswith(earlier.text) and len(later.text) > len(earlier.text):
                 split = later.end - len(earlier.text)
-                title = later.text[: len(later.text) - len(earlier.text)].strip()
+                title_text = later.text[: len(later.text) - len(earlier.text)].rstrip()
+                title = _Heading("title", later.start, later.start + len(title_text), title_text)
                 opening = _Heading("preamble", split, later.end, earlier.text)
                 return title, [opening, *preamble[later_index + 1:], *rest]
     title, *others = preamble
-    if others and others[-1].kind == "line" and title.kind.startswith("markdown") is False:
+    if others and others[-1].kind == "line":
         others[-1] = _Heading("preamble", others[-1].start, others[-1].end, others[-1].text)
-    return title.text, [*others, *rest]
+    return title, [*others, *rest]
 
 
 def _section_kinds(items: list[_Block | _Heading]) -> set[str]:
@@ -219,7 +221,8 @@ def _section_kinds(items: list[_Block | _Heading]) -> set[str]:
     return {"line", "preamble"}
 
 
-def _assemble(items: list[_Block | _Heading], section_kinds: set[str], title: str) -> tuple[Section, ...]:
+def _assemble(items: list[_Block | _Heading], section_kinds: set[str], title: _Heading) -> tuple[Section, ...]:
+    """Group paragraphs under section headings; paragraphs before any heading go under the title."""
     sections: list[Section] = []
     heading: _Heading | None = None
     subheadings: list[str] = []
@@ -230,7 +233,7 @@ def _assemble(items: list[_Block | _Heading], section_kinds: set[str], title: st
     def close_section() -> None:
         if heading is None and not paragraphs:
             return
-        opened = heading or _Heading("none", 0, 0, title)
+        opened = heading or title
         sections.append(Section(len(sections), opened.text, opened.start, opened.end, tuple(subheadings), tuple(paragraphs)))
 
     for item in items:
