@@ -34,18 +34,15 @@ def build_precompiled_charsmap(mapping: dict[int, str]) -> bytes:
 
 def _double_array(trie: dict) -> list[int]:
     """Lay out `trie` (byte -> child dict, key 0 -> leaf value) as darts-clone units."""
-    units = [0]
-    used = bytearray(1)
+    units = [0] * 256
+    used = bytearray(256)
     used[0] = 1
     used_bases: set[int] = set()
-    search_from = 1
     queue: deque[tuple[int, int, dict]] = deque([(0, 0, trie)])
     while queue:
         position, label, node = queue.popleft()
         labels = sorted(node)
-        while search_from < len(used) and used[search_from]:
-            search_from += 1
-        base = _find_base(labels, used, used_bases, search_from)
+        base = _find_base(labels, used, used_bases)
         used_bases.add(base)
         needed = (base | 0xFF) + 1
         if needed > len(used):
@@ -65,13 +62,17 @@ def _double_array(trie: dict) -> list[int]:
     return units
 
 
-def _find_base(labels: list[int], used: bytearray, used_bases: set[int], start: int) -> int:
-    """Smallest unused base whose child slots (base ^ label) are all free."""
-    candidate = start
-    while True:
+def _find_base(labels: list[int], used: bytearray, used_bases: set[int]) -> int:
+    """First unused base whose child slots (base ^ label) are all free."""
+    candidate = used.find(0)
+    while candidate != -1:
         base = candidate ^ labels[0]
-        if base != 0 and base not in used_bases and all(
+        if base not in used_bases and all(
             base ^ label >= len(used) or not used[base ^ label] for label in labels
         ):
             return base
-        candidate += 1
+        candidate = used.find(0, candidate + 1)
+    base = len(used) ^ labels[0]
+    while base in used_bases:
+        base += 256
+    return base

@@ -1,35 +1,285 @@
-"""Pick the sentences that answer a question and decide whether the report answers it."""
+"""Pick the sentences that answer a question and decide whether the report answers it.
+
+Highlights: every sentence of a passage is scored by the IDF-weighted share of the question's
+terms it holds, its embedding's cosine to the question (when an encoder is there) and whether
+it holds the kind of answer asked for (a quantity for 多少, a date for 哪一年, ...).
+
+Abstention: the best passages must hold the question's key terms (IDF-weighted coverage, with
+the section heading), the asked-for noun and an answer of the asked-for kind; a year or term
+the whole report never mentions, or retrievers that disagree, count against answering.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from qa import qtype
 from qa.document import Document, Paragraph
+from qa.qtype import QType, QuestionType
 from qa.results import Highlight
-from qa.retrieve import Candidate
-from qa.textnorm import Tokenizer
+from qa.retrieve import Candidate, passage_text
+from qa.textnorm import Tokenizer, normalize
+
+if TYPE_CHECKING:
+    from embeddings import Encoder
 
 MAX_HIGHLIGHTS = 2
+TYPE_WEIGHT = 0.35  # a sentence holding the asked-for kind of answer
+FOCUS_WEIGHT = 0.25  # ... next to the asked-for noun
+DENSE_WEIGHT = 0.5  # sentence cosine, min-max scaled within the passage
+SECOND_RATIO = 0.85  # a neighbour scoring this close to the best one is highlighted too
+_LEAD_OUT = ("：", ":")
+_LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
 
 
-def highlight(question: str, paragraph: Paragraph, tokenizer: Tokenizer) -> tuple[Highlight, ...]:
-    """The sentence of ``paragraph`` sharing the most question tokens (offsets into its text)."""
-    question_tokens = set(tokenizer.tokenize(question))
-    if not question_tokens:
+@dataclass
+class _Context:
+    """Per-document state: term IDF, normalized passages, cached sentence vectors."""
+
+    document: Document
+    tokenizer: Tokenizer
+    encoder: Encoder | None
+    passages: list[str]
+    text: str
+    idf: dict[str, float] = field(default_factory=dict)
+    sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    query: tuple[str, np.ndarray] | None = None
+
+    def weight(self, term: str) -> float:
+        """IDF of a term over the passages (substring matches); terms the report never uses weigh most."""
+        if term not in self.idf:
+            df = sum(term in passage for passage in self.passages)
+            self.idf[term] = math.log((len(self.passages) + 1) / (df + 0.5))
+        return self.idf[term]
+
+    def query_vector(self, question: str) -> np.ndarray | None:
+        """The question's embedding (the last one is kept), or None without an encoder."""
+        if self.encoder is None:
+            return None
+        if self.query is None or self.query[0] != question:
+            self.query = (question, np.asarray(self.encoder.encode_queries([question]), dtype=np.float32)[0])
+        return self.query[1]
+
+    def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
+        """Cosine of each sentence of ``paragraph`` to the question, or None without an encoder."""
+        query = self.query_vector(question)
+        if query is None:
+            return None
+        vectors = self.sentence_vectors.get(paragraph.index)
+        if vectors is None:
+            vectors = np.asarray(self.encoder.encode_passages([s.text for s in paragraph.sentences]), dtype=np.float32)
+            self.sentence_vectors[paragraph.index] = vectors
+        return vectors @ query
+
+
+_CONTEXTS: dict[tuple[int, int, int], _Context] = {}
+
+
+def _context(document: Document, tokenizer: Tokenizer, encoder: Encoder | None) -> _Context:
+    """The cached context of one (document, tokenizer, encoder) triple."""
+    key = (id(document), id(tokenizer), id(encoder))
+    context = _CONTEXTS.get(key)
+    if context is None or context.document is not document:
+        passages = [normalize(passage_text(document, p)) for p in document.paragraphs]
+        context = _Context(document, tokenizer, encoder, passages, normalize(document.text))
+        _CONTEXTS[key] = context
+    return context
+
+
+def question_terms(question: str, tokenizer: Tokenizer) -> list[str]:
+    """The question's content terms, each once, with its question words removed."""
+    return list(dict.fromkeys(tokenizer.tokenize(question)))
+
+
+def coverage(terms: Sequence[str], text: str, context: _Context) -> float:
+    """IDF-weighted share of ``terms`` found in normalized ``text`` (0 when there are none)."""
+    total = sum(context.weight(t) for t in terms)
+    if total <= 0:
+        return 0.0
+    return sum(context.weight(t) for t in terms if t in text) / total
+
+
+def _focus_terms(kind: QuestionType, tokenizer: Tokenizer) -> list[str]:
+    return tokenizer.tokenize(kind.focus) if kind.focus else []
+
+
+def _type_score(kind: QuestionType, sentence: str, question: str, focus: list[str]) -> float:
+    """Reward for holding the asked-for kind of answer, more when it sits next to the asked-for noun."""
+    if kind.kind in (QType.OTHER, QType.MANNER, QType.REASON) or not qtype.matches(kind, sentence, question):
+        return 0.0
+    near = bool(focus) and any(t in normalize(sentence) for t in focus)
+    return TYPE_WEIGHT + (FOCUS_WEIGHT if near else 0.0)
+
+
+def sentence_scores(question: str, paragraph: Paragraph, context: _Context) -> list[float]:
+    """Score of each sentence of ``paragraph`` as the answer to ``question``."""
+    terms = question_terms(question, context.tokenizer)
+    kind = qtype.detect(question)
+    focus = _focus_terms(kind, context.tokenizer)
+    scores = [
+        coverage(terms, normalize(s.text), context) + _type_score(kind, s.text, question, focus)
+        for s in paragraph.sentences
+    ]
+    cosines = context.sentence_cosines(question, paragraph)
+    if cosines is not None and len(cosines) > 1 and np.ptp(cosines) > 1e-6:
+        scaled = (cosines - cosines.min()) / np.ptp(cosines)
+        scores = [s + DENSE_WEIGHT * float(c) for s, c in zip(scores, scaled)]
+    return scores
+
+
+def _pick(scores: Sequence[float], paragraph: Paragraph) -> list[int]:
+    """The best sentence, plus an adjacent one when it scores close or the best one leads into it."""
+    best = max(range(len(scores)), key=lambda i: scores[i])
+    picked = [best]
+    sentences = paragraph.sentences
+    after = best + 1
+    if after < len(sentences) and (
+        sentences[best].text.endswith(_LEAD_OUT) or sentences[after].text.startswith(_LEAD_IN)
+    ):
+        return [best, after]
+    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(sentences)]
+    if neighbours and scores[best] > 0:
+        second = max(neighbours, key=lambda i: scores[i])
+        if scores[second] >= SECOND_RATIO * scores[best]:
+            picked.append(second)
+    return sorted(picked)[:MAX_HIGHLIGHTS]
+
+
+def highlight(question: str, paragraph: Paragraph, document: Document, tokenizer: Tokenizer,
+              encoder: Encoder | None = None) -> tuple[Highlight, ...]:
+    """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
+    if not paragraph.sentences or not question_terms(question, tokenizer):
         return ()
-    best, best_overlap = None, 0
-    for sentence in paragraph.sentences:
-        overlap = len(question_tokens & set(tokenizer.tokenize(sentence.text)))
-        if overlap > best_overlap:
-            best, best_overlap = sentence, overlap
-    if best is None:
-        return ()
-    start = best.start - paragraph.start
-    return (Highlight(start, start + len(best.text), best.text),)
+    context = _context(document, tokenizer, encoder)
+    picked = _pick(sentence_scores(question, paragraph, context), paragraph)
+    highlights = []
+    for i in picked:
+        sentence = paragraph.sentences[i]
+        start = sentence.start - paragraph.start
+        highlights.append(Highlight(start, start + len(sentence.text), sentence.text))
+    return tuple(highlights)
 
 
-def decide(question: str, candidates: Sequence[Candidate], document: Document) -> tuple[bool, str]:
-    """Whether the best candidates answer the question, with a short reason."""
-    if not candidates or candidates[0].signals.get("bm25", 0.0) <= 0.0 and "dense" not in candidates[0].signals:
-        return False, "no passage shares a term with the question"
-    return True, ""
+# --- abstention -------------------------------------------------------------------------------
+
+ANSWER_THRESHOLD = 0.55
+TYPE_PENALTY = 0.3  # the passage holds no answer of the asked-for kind next to the asked-for noun
+FOCUS_PENALTY = 0.3  # the passage never names the asked-for noun
+AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
+RANK_PENALTY = 0.05  # per rank below the first, for a lower candidate that answers better
+DECIDE_DEPTH = 3
+_QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
+_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("j", 1.0), ("l", 1.0), ("t", 1.0), ("m", 0.5), ("v", 0.5), ("a", 0.5))
+_CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well one passage supports an answer, and the main gap when it does not."""
+
+    score: float
+    reason: str
+    features: dict[str, float]
+
+
+def term_weights(question: str, terms: Sequence[str], context: _Context) -> dict[str, float]:
+    """IDF times a part-of-speech factor: nouns count fully, verbs half, question words not at all."""
+    tagged = qtype.tagged(question)
+    weights = {}
+    for term in terms:
+        if _QUESTION_WORD.search(term):
+            continue
+        flags = [flag for word, flag in tagged if term in word]
+        factor = max((_pos_factor(flag) for flag in flags), default=0.25)
+        weights[term] = context.weight(term) * factor
+    return weights
+
+
+def _pos_factor(flag: str) -> float:
+    return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), 0.25)
+
+
+def _checked(kind: QuestionType) -> bool:
+    """Kinds whose answer can be recognised: quantities, dates, places, and a person in a named role."""
+    return kind.kind in _CHECKED_KINDS and (kind.kind is not QType.PERSON or bool(kind.focus))
+
+
+def _near_focus(kind: QuestionType, text: str, focus: list[str]) -> bool:
+    """The asked-for noun is in ``text``, or a quantity in the asked-for unit stands in for it."""
+    if not focus or any(t in normalize(text) for t in focus):
+        return True
+    return kind.kind is QType.QUANTITY and not qtype.is_generic(kind.measure) and qtype.has_quantity(text, kind.measure)
+
+
+def _type_found(kind: QuestionType, paragraph: Paragraph, question: str, focus: list[str], known: str) -> bool:
+    """Whether a sentence holds the asked-for kind of answer next to the asked-for noun."""
+    if not _checked(kind):
+        return True
+    return any(
+        qtype.matches(kind, s.text, known) and _near_focus(kind, s.text, focus) for s in paragraph.sentences
+    )
+
+
+def assess(question: str, candidate: Candidate, context: _Context, weights: dict[str, float]) -> Evidence:
+    """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
+    passage = context.passages[candidate.paragraph_index]
+    paragraph = context.document.paragraphs[candidate.paragraph_index]
+    kind = qtype.detect(question)
+    focus = _focus_terms(kind, context.tokenizer)
+    total = sum(weights.values()) or 1.0
+    missing = sorted((t for t in weights if t not in passage), key=weights.get, reverse=True)
+    known = question + context.document.section_of(paragraph).heading
+    features = {
+        "coverage": 1.0 - sum(weights[t] for t in missing) / total,
+        "type_ok": float(_type_found(kind, paragraph, question, focus, known)),
+        "focus_ok": float(not _checked(kind) or _near_focus(kind, paragraph.text, focus) or any(t in passage for t in focus)),
+    }
+    score = features["coverage"] - TYPE_PENALTY * (1 - features["type_ok"]) - FOCUS_PENALTY * (1 - features["focus_ok"])
+    if missing:
+        reason = f"报告中没有提到：{missing[0]}" if missing[0] not in context.text else f"最相关的段落没有提到：{missing[0]}"
+    elif not features["type_ok"]:
+        reason = f"最相关的段落没有给出所问的{_KIND_NAMES[kind.kind]}"
+    else:
+        reason = "最相关的段落没有给出答案"
+    return Evidence(score, reason, features)
+
+
+_KIND_NAMES = {QType.QUANTITY: "数量", QType.TIME: "时间", QType.PLACE: "地点", QType.PERSON: "人名"}
+
+
+def _agreement(candidates: Sequence[Candidate]) -> bool:
+    """Whether BM25 and dense retrieval rank the same candidate first (False without dense)."""
+    if not candidates or "dense" not in candidates[0].signals:
+        return False
+    by_bm25 = max(candidates, key=lambda c: c.signals.get("bm25", 0.0))
+    by_dense = max(candidates, key=lambda c: c.signals["dense"])
+    return by_bm25.paragraph_index == by_dense.paragraph_index
+
+
+def decide(question: str, candidates: Sequence[Candidate], document: Document, tokenizer: Tokenizer,
+           encoder: Encoder | None = None) -> tuple[bool, str]:
+    """Whether the best candidates answer the question, with a short reason when they do not."""
+    if not candidates:
+        return False, "no passage to answer from"
+    context = _context(document, tokenizer, encoder)
+    weights = term_weights(question, question_terms(qtype.strip_question_phrases(question), tokenizer), context)
+    if not weights:
+        return False, "问题里没有可在报告中查找的词"
+    missing_years = [y for y in qtype.years(question) if y not in context.text]
+    if missing_years:
+        return False, f"报告中没有提到：{missing_years[0]}年"
+    bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0
+    best = None
+    for rank, candidate in enumerate(candidates[:DECIDE_DEPTH]):
+        evidence = assess(question, candidate, context, weights)
+        score = evidence.score + (bonus if rank == 0 else -RANK_PENALTY * rank)
+        if score >= ANSWER_THRESHOLD:
+            return True, ""
+        best = best or evidence
+    return False, best.reason

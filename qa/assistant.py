@@ -59,7 +59,7 @@ class Assistant:
         """Answer one question; raises :class:`qa.question.QuestionError` for an unaskable one."""
         question = clean_question(question)
         candidates = self.retriever.search(question, max(top_k, 1))
-        answered, reason = decide(question, candidates, self.document)
+        answered, reason = decide(question, candidates, self.document, self.retriever.lexical.tokenizer, self.retriever.encoder)
         passages = []
         for rank, candidate in enumerate(candidates, start=1):
             paragraph = self.document.paragraphs[candidate.paragraph_index]
@@ -80,7 +80,7 @@ class Assistant:
                     text=paragraph.text,
                     citation=citation,
                     paragraph_index=paragraph.index,
-                    highlights=highlight(question, paragraph, self.retriever.lexical.tokenizer),
+                    highlights=highlight(question, paragraph, self.document, self.retriever.lexical.tokenizer, self.retriever.encoder),
                     signals=candidate.signals,
                 )
             )

@@ -88,7 +88,8 @@ def _ask(args: argparse.Namespace) -> int:
         try:
             print(_dumps(assistant.ask(line, top_k=args.top_k).to_dict()), flush=True)
         except QuestionError as error:
-            print(_dumps({"question": line, "answered": False, "passages": [], "error": str(error)}), flush=True)
+            shown = line if len(line) <= 200 else line[:200] + "…"
+            print(_dumps({"question": shown, "answered": False, "passages": [], "error": str(error)}), flush=True)
     return 0
 
 

@@ -35,6 +35,14 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@functools.lru_cache(maxsize=1)
+def base_jieba() -> jieba.Tokenizer:
+    """jieba's default tokenizer, initialized once per process (loading its dictionary is slow)."""
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.initialize()
+    return jieba.dt
+
+
 def normalize(text: str) -> str:
     """Simplified characters, half-width forms, lower case."""
     return unicodedata.normalize("NFKC", _converter().convert(text)).lower()
@@ -48,9 +56,10 @@ class Tokenizer:
     """jieba search-mode tokenizer, optionally taught extra words (a corpus' own terms)."""
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        jieba.setLogLevel(logging.WARNING)
+        base = base_jieba()
+        # a private copy of the default dictionary: extra words stay local to this tokenizer
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
+        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(base.FREQ), base.total, True
         self.extra_words = tuple(sorted(set(extra_words)))
         for word in self.extra_words:
             self._jieba.add_word(normalize(word))

