@@ -8,7 +8,15 @@ MAX_QUESTION_CHARS = 2000
 
 
 class QuestionError(ValueError):
-    """A question that cannot be asked; the message is one line meant for a person."""
+    """A question that cannot be asked; the message is one line meant for a person.
+
+    ``code`` names the problem for front ends that word it themselves: ``"empty"``,
+    ``"too_long"`` or ``"not_text"``.
+    """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def clean_question(question: object) -> str:
@@ -18,10 +26,10 @@ def clean_question(question: object) -> str:
     ``MAX_QUESTION_CHARS`` characters.
     """
     if not isinstance(question, str):
-        raise QuestionError("the question must be text")
+        raise QuestionError("the question must be text", "not_text")
     if len(question) > MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"the question is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})"
+            f"the question is too long ({len(question)} characters; at most {MAX_QUESTION_CHARS})", "too_long"
         )
     kept = []
     for ch in question:
@@ -32,5 +40,5 @@ def clean_question(question: object) -> str:
             kept.append(ch)
     cleaned = " ".join("".join(kept).split())
     if not cleaned:
-        raise QuestionError("the question is empty")
+        raise QuestionError("the question is empty", "empty")
     return cleaned

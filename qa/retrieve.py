@@ -89,7 +89,10 @@ class Retriever:
         self.lexical = LexicalIndex([passage_text(document, p) for p in document.paragraphs])
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
-        """Each retriever's score for every paragraph, keyed ``bm25`` and ``dense``."""
+        """Each retriever's score for every paragraph, keyed ``bm25`` and ``dense``.
+
+        :meth:`search` adds ``fused`` in hybrid mode, so a person sees how the blend was made.
+        """
         result = {"bm25": self.lexical.scores(question)}
         if self.mode != "bm25":
             query = self.encoder.encode_queries([question])
@@ -107,7 +110,7 @@ class Retriever:
         elif self.mode == "dense":
             fused = signals["dense"]
         else:
-            fused = self.fuse(signals["bm25"], signals["dense"])
+            fused = signals["fused"] = self.fuse(signals["bm25"], signals["dense"])
         order = np.argsort(-fused, kind="stable")[:k]
         return [
             Candidate(int(i), float(fused[i]), {name: float(values[i]) for name, values in signals.items()})

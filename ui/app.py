@@ -50,9 +50,10 @@ def respond(
     try:
         answer = assistant.ask(question)
     except QuestionError as error:
-        reply = f"**无法提问：** {render.chat_text(str(error))}"
+        message = render.question_error(error)
+        reply = f"**无法提问：** {render.chat_text(message)}"
         history += [user, {"role": "assistant", "content": reply}]
-        return history, render.error_html(question, str(error)), gr.skip(), ""
+        return history, render.error_html(question, message), gr.skip(), ""
     selected = answer.passages[0].paragraph_index if answer.answered and answer.passages else None
     history += [user, {"role": "assistant", "content": render.chat_reply(answer)}]
     return history, render.answer_html(answer), render.report_panel(assistant.document, selected), ""

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from qa import Answer, Document, Highlight, Passage
+from qa import Answer, Document, Highlight, Passage, QuestionError
 
 SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合"}
 NO_ANSWER = "报告中没有找到答案"
@@ -56,11 +56,8 @@ def marked(text: str, highlights: Iterable[Highlight]) -> str:
 
 
 def score_items(passage: Passage) -> list[tuple[str, float]]:
-    """(label, value) for each retriever signal present, then the fused score when several were mixed."""
-    items = [(SIGNAL_LABELS.get(name, name), value) for name, value in passage.signals.items()]
-    if len(passage.signals) > 1 and "fused" not in passage.signals:
-        items.append((SIGNAL_LABELS["fused"], passage.score))
-    return items
+    """(label, value) for each retriever signal present: keyword, vector and, in hybrid mode, fused."""
+    return [(SIGNAL_LABELS.get(name, name), value) for name, value in passage.signals.items()]
 
 
 def where(passage: Passage) -> str:
@@ -122,6 +119,18 @@ def answer_html(answer: Answer) -> str:
         f'<div class="evidence abstained">{_question_line(answer.question)}'
         f'<div class="verdict none">{NO_ANSWER}</div>{reason}{nearest}</div>'
     )
+
+
+QUESTION_ERRORS = {
+    "empty": "问题是空的，请输入要查找的内容。",
+    "too_long": "问题太长，请缩短到 2000 字以内。",
+    "not_text": "问题必须是文字。",
+}
+
+
+def question_error(error: QuestionError) -> str:
+    """The Chinese wording of a refused question."""
+    return QUESTION_ERRORS.get(error.code, str(error))
 
 
 def error_html(question: str, message: str) -> str:
