@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from safetensors.numpy import save_file
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 from tqdm import tqdm
@@ -321,8 +322,6 @@ def sentence_transformers_files(model: E5Q4File) -> dict[str, dict | list]:
 
 def convert_e5_q4(bin_path: Path, out_dir: Path, progress: bool = True) -> Path:
     """Write a sentence-transformers folder for `bin_path` to `out_dir` (temp dir, then atomic rename)."""
-    from safetensors.numpy import save_file
-
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
@@ -331,21 +330,20 @@ def convert_e5_q4(bin_path: Path, out_dir: Path, progress: bool = True) -> Path:
     try:
         model = read_e5_q4(bin_path)
         state = bert_state_dict(model, progress=progress)
-        steps = tqdm(total=3, desc="report-qa: writing e5-small folder", disable=not progress)
-        save_file(state, str(tmp_dir / "model.safetensors"), metadata={"format": "pt"})
-        del state
-        steps.update()
-        build_tokenizer(model).save(str(tmp_dir / "tokenizer.json"))
-        steps.update()
-        json_files = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
-        json_files.update(sentence_transformers_files(model))
-        for name, content in json_files.items():
-            (tmp_dir / name).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_dir / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _write_marker(tmp_dir)
-        _fsync_tree(tmp_dir)
-        steps.update()
-        steps.close()
+        with tqdm(total=3, desc="report-qa: writing e5-small folder", disable=not progress) as steps:
+            save_file(state, str(tmp_dir / "model.safetensors"), metadata={"format": "pt"})
+            del state
+            steps.update()
+            build_tokenizer(model).save(str(tmp_dir / "tokenizer.json"))
+            steps.update()
+            json_files = {"config.json": bert_config(model), "tokenizer_config.json": tokenizer_config(model)}
+            json_files.update(sentence_transformers_files(model))
+            for name, content in json_files.items():
+                (tmp_dir / name).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_dir / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _write_marker(tmp_dir)
+            _fsync_tree(tmp_dir)
+            steps.update()
         _replace_dir(tmp_dir, out_dir)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)

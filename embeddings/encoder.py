@@ -38,17 +38,14 @@ class Encoder:
         return self._encode(texts, self.passage_prompt, batch_size=batch_size, progress=progress)
 
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
-        import torch
-
         if len(texts) == 0:
             return np.empty((0, self.dim), dtype=np.float32)
-        with torch.inference_mode():
-            vectors = self._model.encode(
-                list(texts),
-                prompt=prompt or None,
-                batch_size=batch_size,
-                show_progress_bar=progress,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-            )
+        vectors = self._model.encode(
+            list(texts),
+            prompt=prompt or None,
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -169,13 +169,14 @@ def highlight(question: str, paragraph: Paragraph, document: Document, tokenizer
 # --- abstention -------------------------------------------------------------------------------
 
 ANSWER_THRESHOLD = 0.55
-TYPE_PENALTY = 0.3  # the passage holds no answer of the asked-for kind next to the asked-for noun
+TYPE_PENALTY = 1.0  # no answer of the asked-for kind next to the asked-for noun: not this passage
 FOCUS_PENALTY = 0.3  # the passage never names the asked-for noun
 AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
 RANK_PENALTY = 0.05  # per rank below the first, for a lower candidate that answers better
 DECIDE_DEPTH = 3
 _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
-_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("j", 1.0), ("l", 1.0), ("t", 1.0), ("m", 0.5), ("v", 0.5), ("a", 0.5))
+_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("j", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
+OTHER_POS_FACTOR = 0.2  # verbs, numerals, adverbs: often paraphrased
 _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON)
 
 
@@ -196,13 +197,13 @@ def term_weights(question: str, terms: Sequence[str], context: _Context) -> dict
         if _QUESTION_WORD.search(term):
             continue
         flags = [flag for word, flag in tagged if term in word]
-        factor = max((_pos_factor(flag) for flag in flags), default=0.25)
+        factor = max((_pos_factor(flag) for flag in flags), default=OTHER_POS_FACTOR)
         weights[term] = context.weight(term) * factor
     return weights
 
 
 def _pos_factor(flag: str) -> float:
-    return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), 0.25)
+    return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), OTHER_POS_FACTOR)
 
 
 def _checked(kind: QuestionType) -> bool:
@@ -217,13 +218,19 @@ def _near_focus(kind: QuestionType, text: str, focus: list[str]) -> bool:
     return kind.kind is QType.QUANTITY and not qtype.is_generic(kind.measure) and qtype.has_quantity(text, kind.measure)
 
 
-def _type_found(kind: QuestionType, paragraph: Paragraph, question: str, focus: list[str], known: str) -> bool:
-    """Whether a sentence holds the asked-for kind of answer next to the asked-for noun."""
+def _type_found(kind: QuestionType, paragraph: Paragraph, known: str, focus: list[str], anchors: list[str]) -> bool:
+    """Whether a sentence holds the asked-for kind of answer next to the asked-for noun.
+
+    Without a noun (哪一年, 哪里) the sentence must share a question term the heading lacks.
+    """
     if not _checked(kind):
         return True
-    return any(
-        qtype.matches(kind, s.text, known) and _near_focus(kind, s.text, focus) for s in paragraph.sentences
-    )
+    for sentence in paragraph.sentences:
+        text = normalize(sentence.text)
+        near = _near_focus(kind, sentence.text, focus) if focus else not anchors or any(t in text for t in anchors)
+        if near and qtype.matches(kind, sentence.text, known):
+            return True
+    return False
 
 
 def assess(question: str, candidate: Candidate, context: _Context, weights: dict[str, float]) -> Evidence:
@@ -234,10 +241,11 @@ def assess(question: str, candidate: Candidate, context: _Context, weights: dict
     focus = _focus_terms(kind, context.tokenizer)
     total = sum(weights.values()) or 1.0
     missing = sorted((t for t in weights if t not in passage), key=weights.get, reverse=True)
-    known = question + context.document.section_of(paragraph).heading
+    heading = context.document.section_of(paragraph).heading
+    anchors = [t for t in weights if t not in normalize(heading)]
     features = {
         "coverage": 1.0 - sum(weights[t] for t in missing) / total,
-        "type_ok": float(_type_found(kind, paragraph, question, focus, known)),
+        "type_ok": float(_type_found(kind, paragraph, question + heading, focus, anchors)),
         "focus_ok": float(not _checked(kind) or _near_focus(kind, paragraph.text, focus) or any(t in passage for t in focus)),
     }
     score = features["coverage"] - TYPE_PENALTY * (1 - features["type_ok"]) - FOCUS_PENALTY * (1 - features["focus_ok"])

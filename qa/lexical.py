@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import bm25s
 import numpy as np
 
-from qa.textnorm import Tokenizer
+from qa.textnorm import Tokenizer, romanized
 
 _QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。！？；]{2,12})[”」』\"]")
 
@@ -19,13 +19,22 @@ def quoted_terms(texts: Sequence[str]) -> list[str]:
 
 
 class LexicalIndex:
-    """A BM25 index over passages; scores every passage for a question."""
+    """A BM25 index over passages; scores every passage for a question.
+
+    Passages are indexed with their jieba tokens plus the pinyin of their Chinese words, so an
+    English question naming a place or unit in pinyin still matches; questions are tokenized
+    plainly.
+    """
 
     def __init__(self, passages: Sequence[str], tokenizer: Tokenizer | None = None) -> None:
         self.tokenizer = tokenizer or Tokenizer(quoted_terms(passages))
         self._bm25 = bm25s.BM25()
-        self._bm25.index([self.tokenizer.tokenize(p) or [""] for p in passages], show_progress=False)
+        self._bm25.index([self._passage_tokens(p) for p in passages], show_progress=False)
         self.size = len(passages)
+
+    def _passage_tokens(self, passage: str) -> list[str]:
+        tokens = self.tokenizer.tokenize(passage)
+        return tokens + romanized(tokens) or [""]
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage (float32, shape ``(n,)``); zeros if no token matches."""

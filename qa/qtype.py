@@ -53,7 +53,7 @@ _MEASURE = "|".join(re.escape(m) for m in _MEASURES)
 # 多少名员工 / 几个窗口 / 多少费用: the measure word and the noun after the question word.
 _COUNT_QUESTION = re.compile(rf"(?:多少|几)({_MEASURE})?([\u4e00-\u9fffa-z]{{0,6}})")
 _BEFORE_IS_HOW_MANY = re.compile(
-    r"([\u4e00-\u9fffa-z]{1,6}?)(?:总共|一共|共|累计|总计|合计)?(?:是|为|有|占|达到?)?(?:多少|多大|多长|多高|多久|几成)"
+    r"([\u4e00-\u9fffa-z]{1,6}?)(?:总共|一共|共|累计|总计|合计)?(?:是|为|有|占|达到?)?(?:多少|多大|多长|多高|多久|几成|人数|数量|数目|总数|次数|个数)"
 )
 # Measure words of one kind answer each other (多少名员工 ← 88人); money and shares have their nouns.
 _MEASURE_CLASSES = {
@@ -66,7 +66,7 @@ _MONEY_NOUN = re.compile(r"费用|金额|钱|成本|收入|营收|预算|投资|
 _SHARE_NOUN = re.compile(r"比例|比重|占比|百分比|率")
 # Interrogative phrases whose nouns are not topic words (什么时候 → 时候, 叫什么名字 → 名字).
 _QUESTION_PHRASE = re.compile(
-    r"叫什么名字|(?:什么|多少|哪一?|几|多)(?:时候|时间|名字|地方|钱|样子?|年|天|月|号|点|位|种|个)|叫什么|怎么样|怎样|如何"
+    r"叫什么名字|(?:什么|多少|哪一?|几|多)(?:时候|时间|名字|地方|钱|样子?|年|天|月|号|点|位|种|个)|叫什么|怎么样|怎样|如何|人数|数量|数目|总数|次数|个数"
 )
 _FOCUS_STOP = re.compile(r"[了的是在呢吗啊吧到给于为有和与及、，,？?。！!\s]")
 
@@ -74,7 +74,7 @@ _KIND_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
     (QType.TIME, re.compile(r"哪一?年|哪一?天|哪个月|几月|几号|几点|什么时候|什么时间|何时|哪个时期|哪一时期|什么日子")),
     (QType.PERSON, re.compile(r"谁|哪位|哪一位|什么人|哪些人")),
     (QType.PLACE, re.compile(r"哪里|哪儿|什么地方|在哪|何处|何地|哪个(?:国家|省|市|城市|地区|地方)|哪些(?:国家|省|省份|城市|地区|地方)")),
-    (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成")),
+    (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成|人数|数量|数目|总数|次数|个数")),
     (QType.REASON, re.compile(r"(?<![称成作认视])为什么|为何|原因|怎么回事")),
     (QType.MANNER, re.compile(r"怎样|如何|怎么|什么方式|什么办法|什么途径")),
     (QType.WHAT, re.compile(r"什么|啥|哪些|哪个|哪家|哪部|哪本|哪项|哪种|哪[一二两三四五六七八九十]|包括|指的?是")),
@@ -107,7 +107,9 @@ def _quantity(text: str) -> QuestionType:
     if len(focus) < 2:
         before = _BEFORE_IS_HOW_MANY.search(text)
         focus = _last_word(_FOCUS_STOP.split(before.group(1))[-1]) if before else ""
-    if not measure and _MONEY_NOUN.search(text):
+    if not measure and "人数" in text:
+        measure = "人"
+    elif not measure and _MONEY_NOUN.search(text):
         measure = "元"
     elif not measure and _SHARE_NOUN.search(focus):
         measure = "%"

