@@ -168,14 +168,14 @@ def highlight(question: str, paragraph: Paragraph, document: Document, tokenizer
 
 # --- abstention -------------------------------------------------------------------------------
 
-ANSWER_THRESHOLD = 0.55
+ANSWER_THRESHOLD = 0.5
 TYPE_PENALTY = 1.0  # no answer of the asked-for kind next to the asked-for noun: not this passage
 FOCUS_PENALTY = 0.3  # the passage never names the asked-for noun
+NAME_PENALTY = 0.4  # the passage lacks a place, person or organisation the question names
 AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
-RANK_PENALTY = 0.05  # per rank below the first, for a lower candidate that answers better
-DECIDE_DEPTH = 3
+RANK_PENALTY = 0.0  # per rank below the first, for a lower candidate that answers better
 _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
-_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("j", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
+_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
 OTHER_POS_FACTOR = 0.2  # verbs, numerals, adverbs: often paraphrased
 _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON)
 
@@ -190,13 +190,18 @@ class Evidence:
 
 
 def term_weights(question: str, terms: Sequence[str], context: _Context) -> dict[str, float]:
-    """IDF times a part-of-speech factor: nouns count fully, verbs half, question words not at all."""
+    """IDF times a part-of-speech factor: nouns count fully, other words a fifth, question words not at all.
+
+    A search-mode compound is dropped when a shorter term inside it is kept (所在单位 → 所在, 单位),
+    so one phrase is not counted several times.
+    """
     tagged = qtype.tagged(question)
+    kept = [t for t in terms if not _QUESTION_WORD.search(t)]
     weights = {}
-    for term in terms:
-        if _QUESTION_WORD.search(term):
+    for term in kept:
+        if any(other != term and other in term for other in kept):
             continue
-        flags = [flag for word, flag in tagged if term in word]
+        flags = [flag for word, flag in tagged if term in word or (len(word) >= 2 and word in term)]
         factor = max((_pos_factor(flag) for flag in flags), default=OTHER_POS_FACTOR)
         weights[term] = context.weight(term) * factor
     return weights
@@ -204,6 +209,11 @@ def term_weights(question: str, terms: Sequence[str], context: _Context) -> dict
 
 def _pos_factor(flag: str) -> float:
     return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), OTHER_POS_FACTOR)
+
+
+def _names(question: str) -> list[str]:
+    """Places, people and organisations the question names (jieba ``ns``/``nr``/``nt`` words)."""
+    return [normalize(word) for word, flag in qtype.tagged(question) if flag in ("ns", "nr", "nt") and len(word) >= 2]
 
 
 def _checked(kind: QuestionType) -> bool:
@@ -241,15 +251,24 @@ def assess(question: str, candidate: Candidate, context: _Context, weights: dict
     focus = _focus_terms(kind, context.tokenizer)
     total = sum(weights.values()) or 1.0
     missing = sorted((t for t in weights if t not in passage), key=weights.get, reverse=True)
+    missing_names = [name for name in _names(question) if name not in passage]
     heading = context.document.section_of(paragraph).heading
     anchors = [t for t in weights if t not in normalize(heading)]
     features = {
         "coverage": 1.0 - sum(weights[t] for t in missing) / total,
         "type_ok": float(_type_found(kind, paragraph, question + heading, focus, anchors)),
         "focus_ok": float(not _checked(kind) or _near_focus(kind, paragraph.text, focus) or any(t in passage for t in focus)),
+        "names_ok": float(not missing_names),
     }
-    score = features["coverage"] - TYPE_PENALTY * (1 - features["type_ok"]) - FOCUS_PENALTY * (1 - features["focus_ok"])
-    if missing:
+    score = (
+        features["coverage"]
+        - TYPE_PENALTY * (1 - features["type_ok"])
+        - FOCUS_PENALTY * (1 - features["focus_ok"])
+        - NAME_PENALTY * (1 - features["names_ok"])
+    )
+    if missing_names:
+        reason = f"最相关的段落没有提到：{missing_names[0]}"
+    elif missing:
         reason = f"报告中没有提到：{missing[0]}" if missing[0] not in context.text else f"最相关的段落没有提到：{missing[0]}"
     elif not features["type_ok"]:
         reason = f"最相关的段落没有给出所问的{_KIND_NAMES[kind.kind]}"
@@ -272,7 +291,7 @@ def _agreement(candidates: Sequence[Candidate]) -> bool:
 
 def decide(question: str, candidates: Sequence[Candidate], document: Document, tokenizer: Tokenizer,
            encoder: Encoder | None = None) -> tuple[bool, str]:
-    """Whether the best candidates answer the question, with a short reason when they do not."""
+    """Whether any returned candidate answers the question, with a short reason when none does."""
     if not candidates:
         return False, "no passage to answer from"
     context = _context(document, tokenizer, encoder)
@@ -284,7 +303,7 @@ def decide(question: str, candidates: Sequence[Candidate], document: Document, t
         return False, f"报告中没有提到：{missing_years[0]}年"
     bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0
     best = None
-    for rank, candidate in enumerate(candidates[:DECIDE_DEPTH]):
+    for rank, candidate in enumerate(candidates):
         evidence = assess(question, candidate, context, weights)
         score = evidence.score + (bonus if rank == 0 else -RANK_PENALTY * rank)
         if score >= ANSWER_THRESHOLD:
