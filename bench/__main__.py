@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-paragraphs", type=int, default=100_000)
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k run (development only)")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--table-from", type=Path, metavar="JSON", help="only print the table of a saved --json result")
     args = parser.parse_args(argv)
+    if args.table_from:
+        print(table(json.loads(args.table_from.read_text(encoding="utf-8"))))
+        return 0
     os.environ.update({k: v for k, v in bench_env().items() if k not in os.environ})
     os.chdir(ROOT)
     started = time.perf_counter()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from embeddings.models import prompts_for, resolve_model
+
+
+QUERY_CACHE_SIZE = 64
 
 
 class Encoder:
@@ -28,6 +32,17 @@ class Encoder:
                 transformers_logging.enable_progress_bar()
         get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim: int = int(get_dimension())
+        self._query_cache = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._encode_query)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """float32 (dim,) vector of one query; the last few are cached, so retrieval and
+        highlighting of the same question share one encode. Do not modify the returned array."""
+        return self._query_cache(text)
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        vector = self.encode_queries([text])[0]
+        vector.flags.writeable = False
+        return vector
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (n, dim) L2-normalized query vectors."""

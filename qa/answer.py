@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,18 +38,28 @@ _LEAD_OUT = ("：", ":")
 _LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
 
 
-@dataclass
-class _Context:
-    """Per-document state: term IDF, normalized passages, cached sentence vectors."""
+class Answerer:
+    """Highlights and the answered / not-answered decision for one document.
 
-    document: Document
-    tokenizer: Tokenizer
-    encoder: Encoder | None
-    passages: list[str]
-    text: str
-    idf: dict[str, float] = field(default_factory=dict)
-    sentence_vectors: dict[int, np.ndarray] = field(default_factory=dict)
-    query: tuple[str, np.ndarray] | None = None
+    Holds per-document state: term IDF, normalized passages and cached sentence vectors.
+    """
+
+    def __init__(self, document: Document, tokenizer: Tokenizer, encoder: Encoder | None = None) -> None:
+        self.document = document
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        self.passages = [normalize(passage_text(document, p)) for p in document.paragraphs]
+        self.text = normalize(document.text)
+        self.idf: dict[str, float] = {}
+        self.sentence_vectors: dict[int, np.ndarray] = {}
+
+    def highlight(self, question: str, paragraph: Paragraph) -> tuple[Highlight, ...]:
+        """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
+        return highlight(question, paragraph, self)
+
+    def judge(self, question: str, candidates: Sequence[Candidate], keep: int) -> Judgement:
+        """Re-rank candidates by answer evidence, keep ``keep``, and decide (see :func:`judge`)."""
+        return judge(question, candidates, self, keep)
 
     def weight(self, term: str) -> float:
         """IDF of a term over the passages (substring matches); terms the report never uses weigh most."""
@@ -58,19 +68,11 @@ class _Context:
             self.idf[term] = math.log((len(self.passages) + 1) / (df + 0.5))
         return self.idf[term]
 
-    def query_vector(self, question: str) -> np.ndarray | None:
-        """The question's embedding (the last one is kept), or None without an encoder."""
-        if self.encoder is None:
-            return None
-        if self.query is None or self.query[0] != question:
-            self.query = (question, np.asarray(self.encoder.encode_queries([question]), dtype=np.float32)[0])
-        return self.query[1]
-
     def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
         """Cosine of each sentence of ``paragraph`` to the question, or None without an encoder."""
-        query = self.query_vector(question)
-        if query is None:
+        if self.encoder is None:
             return None
+        query = self.encoder.encode_query(question)
         vectors = self.sentence_vectors.get(paragraph.index)
         if vectors is None:
             vectors = np.asarray(self.encoder.encode_passages([s.text for s in paragraph.sentences]), dtype=np.float32)
@@ -78,26 +80,12 @@ class _Context:
         return vectors @ query
 
 
-_CONTEXTS: dict[tuple[int, int, int], _Context] = {}
-
-
-def _context(document: Document, tokenizer: Tokenizer, encoder: Encoder | None) -> _Context:
-    """The cached context of one (document, tokenizer, encoder) triple."""
-    key = (id(document), id(tokenizer), id(encoder))
-    context = _CONTEXTS.get(key)
-    if context is None or context.document is not document:
-        passages = [normalize(passage_text(document, p)) for p in document.paragraphs]
-        context = _Context(document, tokenizer, encoder, passages, normalize(document.text))
-        _CONTEXTS[key] = context
-    return context
-
-
 def question_terms(question: str, tokenizer: Tokenizer) -> list[str]:
     """The question's content terms, each once, with its question words removed."""
     return list(dict.fromkeys(tokenizer.tokenize(question)))
 
 
-def coverage(terms: Sequence[str], text: str, context: _Context) -> float:
+def coverage(terms: Sequence[str], text: str, context: Answerer) -> float:
     """IDF-weighted share of ``terms`` found in normalized ``text`` (0 when there are none)."""
     total = sum(context.weight(t) for t in terms)
     if total <= 0:
@@ -117,7 +105,7 @@ def _type_score(kind: QuestionType, sentence: str, question: str, focus: list[st
     return TYPE_WEIGHT + (FOCUS_WEIGHT if near else 0.0)
 
 
-def sentence_scores(question: str, paragraph: Paragraph, context: _Context) -> list[float]:
+def sentence_scores(question: str, paragraph: Paragraph, context: Answerer) -> list[float]:
     """Score of each sentence of ``paragraph`` as the answer to ``question``."""
     terms = question_terms(question, context.tokenizer)
     kind = qtype.detect(question)
@@ -151,12 +139,10 @@ def _pick(scores: Sequence[float], paragraph: Paragraph) -> list[int]:
     return sorted(picked)[:MAX_HIGHLIGHTS]
 
 
-def highlight(question: str, paragraph: Paragraph, document: Document, tokenizer: Tokenizer,
-              encoder: Encoder | None = None) -> tuple[Highlight, ...]:
+def highlight(question: str, paragraph: Paragraph, context: Answerer) -> tuple[Highlight, ...]:
     """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
-    if not paragraph.sentences or not question_terms(question, tokenizer):
+    if not paragraph.sentences or not question_terms(question, context.tokenizer):
         return ()
-    context = _context(document, tokenizer, encoder)
     picked = _pick(sentence_scores(question, paragraph, context), paragraph)
     highlights = []
     for i in picked:
@@ -173,7 +159,8 @@ TYPE_PENALTY = 1.0  # no answer of the asked-for kind next to the asked-for noun
 FOCUS_PENALTY = 0.3  # the passage never names the asked-for noun
 NAME_PENALTY = 0.4  # the passage lacks a place, person or organisation the question names
 AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
-RANK_PENALTY = 0.0  # per rank below the first, for a lower candidate that answers better
+RERANK_WEIGHT = 0.3  # weight of answer evidence against the relative retrieval score
+RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
 _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
 _POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
 OTHER_POS_FACTOR = 0.2  # verbs, numerals, adverbs: often paraphrased
@@ -189,7 +176,7 @@ class Evidence:
     features: dict[str, float]
 
 
-def term_weights(question: str, terms: Sequence[str], context: _Context) -> dict[str, float]:
+def term_weights(question: str, terms: Sequence[str], context: Answerer) -> dict[str, float]:
     """IDF times a part-of-speech factor: nouns count fully, other words a fifth, question words not at all.
 
     A search-mode compound is dropped when a shorter term inside it is kept (所在单位 → 所在, 单位),
@@ -243,7 +230,7 @@ def _type_found(kind: QuestionType, paragraph: Paragraph, known: str, focus: lis
     return False
 
 
-def assess(question: str, candidate: Candidate, context: _Context, weights: dict[str, float]) -> Evidence:
+def assess(question: str, candidate: Candidate, context: Answerer, weights: dict[str, float]) -> Evidence:
     """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
     passage = context.passages[candidate.paragraph_index]
     paragraph = context.document.paragraphs[candidate.paragraph_index]
@@ -257,7 +244,7 @@ def assess(question: str, candidate: Candidate, context: _Context, weights: dict
     features = {
         "coverage": 1.0 - sum(weights[t] for t in missing) / total,
         "type_ok": float(_type_found(kind, paragraph, question + heading, focus, anchors)),
-        "focus_ok": float(not _checked(kind) or _near_focus(kind, paragraph.text, focus) or any(t in passage for t in focus)),
+        "focus_ok": float(not _checked(kind) or _near_focus(kind, passage, focus)),
         "names_ok": float(not missing_names),
     }
     score = (
@@ -289,24 +276,41 @@ def _agreement(candidates: Sequence[Candidate]) -> bool:
     return by_bm25.paragraph_index == by_dense.paragraph_index
 
 
-def decide(question: str, candidates: Sequence[Candidate], document: Document, tokenizer: Tokenizer,
-           encoder: Encoder | None = None) -> tuple[bool, str]:
-    """Whether any returned candidate answers the question, with a short reason when none does."""
+@dataclass(frozen=True)
+class Judgement:
+    """Candidates re-ranked by answer evidence, and whether the kept ones answer the question."""
+
+    candidates: tuple[Candidate, ...]
+    answered: bool
+    reason: str
+
+
+def judge(question: str, candidates: Sequence[Candidate], context: Answerer, keep: int) -> Judgement:
+    """Re-rank ``candidates`` by retrieval score plus answer evidence, keep the best ``keep``, decide.
+
+    The new score is the retrieval score relative to the best candidate plus
+    ``RERANK_WEIGHT`` times the evidence score; both show in the candidate's signals
+    (``answer`` is the evidence). The question counts as answered when a kept candidate's
+    evidence reaches ``ANSWER_THRESHOLD``; otherwise the reason names the main gap.
+    """
     if not candidates:
-        return False, "no passage to answer from"
-    context = _context(document, tokenizer, encoder)
-    weights = term_weights(question, question_terms(qtype.strip_question_phrases(question), tokenizer), context)
+        return Judgement((), False, "no passage to answer from")
+    weights = term_weights(question, question_terms(qtype.strip_question_phrases(question), context.tokenizer), context)
     if not weights:
-        return False, "问题里没有可在报告中查找的词"
+        return Judgement(tuple(candidates[:keep]), False, "问题里没有可在报告中查找的词")
+    bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0
+    evidence = [assess(question, candidate, context, weights) for candidate in candidates]
+    support = [e.score + (bonus if rank == 0 else 0.0) for rank, e in enumerate(evidence)]
+    best_score = max(c.score for c in candidates)
+    relative = [c.score / best_score if best_score > 0 else 0.0 for c in candidates]
+    final = [r + RERANK_WEIGHT * s for r, s in zip(relative, support)]
+    order = sorted(range(len(candidates)), key=lambda i: -final[i])[:keep]
+    ranked = tuple(
+        replace(candidates[i], score=final[i], signals={**candidates[i].signals, "answer": support[i]}) for i in order
+    )
     missing_years = [y for y in qtype.years(question) if y not in context.text]
     if missing_years:
-        return False, f"报告中没有提到：{missing_years[0]}年"
-    bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0
-    best = None
-    for rank, candidate in enumerate(candidates):
-        evidence = assess(question, candidate, context, weights)
-        score = evidence.score + (bonus if rank == 0 else -RANK_PENALTY * rank)
-        if score >= ANSWER_THRESHOLD:
-            return True, ""
-        best = best or evidence
-    return False, best.reason
+        return Judgement(ranked, False, f"报告中没有提到：{missing_years[0]}年")
+    if max(support[i] for i in order) >= ANSWER_THRESHOLD:
+        return Judgement(ranked, True, "")
+    return Judgement(ranked, False, evidence[order[0]].reason)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from qa.answer import decide, highlight
+from qa.answer import RERANK_DEPTH, Answerer
 from qa.document import Document
 from qa.ingest import read_report
 from qa.question import clean_question
@@ -54,14 +54,15 @@ class Assistant:
         if retriever != "bm25":
             encoder, vectors = load_dense(self.document, model=model, home=home, log=log, progress=progress)
         self.retriever = Retriever(self.document, retriever, encoder=encoder, vectors=vectors)
+        self.answerer = Answerer(self.document, self.retriever.lexical.tokenizer, encoder)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Answer:
         """Answer one question; raises :class:`qa.question.QuestionError` for an unaskable one."""
         question = clean_question(question)
-        candidates = self.retriever.search(question, max(top_k, 1))
-        answered, reason = decide(question, candidates, self.document, self.retriever.lexical.tokenizer, self.retriever.encoder)
+        candidates = self.retriever.search(question, max(top_k, RERANK_DEPTH))
+        judgement = self.answerer.judge(question, candidates, keep=max(top_k, 1))
         passages = []
-        for rank, candidate in enumerate(candidates, start=1):
+        for rank, candidate in enumerate(judgement.candidates, start=1):
             paragraph = self.document.paragraphs[candidate.paragraph_index]
             section = self.document.section_of(paragraph)
             citation = Citation(
@@ -80,11 +81,11 @@ class Assistant:
                     text=paragraph.text,
                     citation=citation,
                     paragraph_index=paragraph.index,
-                    highlights=highlight(question, paragraph, self.document, self.retriever.lexical.tokenizer, self.retriever.encoder),
+                    highlights=self.answerer.highlight(question, paragraph),
                     signals=candidate.signals,
                 )
             )
-        return Answer(question=question, answered=answered, passages=tuple(passages), reason=reason)
+        return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
 
 
 def index_directory(document: Document, home: str | Path | None = None) -> Path:

@@ -95,7 +95,7 @@ class Retriever:
         """
         result = {"bm25": self.lexical.scores(question)}
         if self.mode != "bm25":
-            query = self.encoder.encode_queries([question])
+            query = self.encoder.encode_query(question)
             scores, ids = self.vectors.search(query, len(self.document.paragraphs))
             dense = np.zeros(len(self.document.paragraphs), dtype=np.float32)
             dense[ids[0]] = scores[0]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from qa import Answer, Document, Highlight, Passage, QuestionError
 
-SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合"}
+SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合", "answer": "答案证据"}
 NO_ANSWER = "报告中没有找到答案"
 NEAREST = "最接近的段落（不是答案）"
 QUESTION_DISPLAY_CHARS = 300
