@@ -29,11 +29,17 @@ def percentile_ms(samples_s: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples_s, dtype=np.float64), q) * 1000.0)
 
 
-def time_each(function: Callable[[object], object], inputs: Sequence[object], repeat: int = 1) -> list[float]:
-    """Wall time of ``function(x)`` for every input, ``repeat`` passes; seconds."""
+def time_each(function: Callable[[object], object], inputs: Sequence[object], repeat: int = 1,
+              before: Callable[[], object] | None = None) -> list[float]:
+    """Wall time of ``function(x)`` for every input, ``repeat`` passes; seconds.
+
+    ``before`` (untimed) runs before each call, e.g. to empty a cache.
+    """
     samples = []
     for _ in range(repeat):
         for item in inputs:
+            if before is not None:
+                before()
             start = time.perf_counter()
             function(item)
             samples.append(time.perf_counter() - start)

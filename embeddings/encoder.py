@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.models import prompts_for, resolve_model
+from embeddings.models import model_identity, prompts_for, resolve_model
 
 
 QUERY_CACHE_SIZE = 64
+# OpenMP threads that spin while waiting turn one query into ~1 s whenever another process
+# holds a core (measured: 938 ms spinning, 33 ms passive); must be set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class Encoder:
@@ -21,12 +25,13 @@ class Encoder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
-        self.model_id: str = resolve_model(model, home)
-        self.query_prompt, self.passage_prompt = prompts_for(self.model_id)
+        self.model_path: str = resolve_model(model, home)
+        self.model_id: str = model_identity(self.model_path)  # what index manifests record
+        self.query_prompt, self.passage_prompt = prompts_for(self.model_path)
         bar_was_enabled = transformers_logging.is_progress_bar_enabled()
         transformers_logging.disable_progress_bar()  # no "Loading weights" bar on every start
         try:
-            self._model = SentenceTransformer(self.model_id, device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
         finally:
             if bar_was_enabled:
                 transformers_logging.enable_progress_bar()

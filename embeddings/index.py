@@ -121,6 +121,9 @@ class VectorIndex:
             return cls._load_current(directory, expected)
         except IndexUnusable:
             pass
+        if directory.exists() and not directory.is_dir():
+            log(f"report-qa: rebuilding vector index (reason: {directory} was a file, not a folder)")
+            directory.unlink()
         directory.mkdir(parents=True, exist_ok=True)
         with FileLock(str(directory / LOCK_FILE)):
             try:

