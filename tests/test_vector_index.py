@@ -43,15 +43,7 @@ class CountingEncoder:
         return self.encoder.encode_queries(texts)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Test processes share 2 cores; oversubscribed, torch's spinning OpenMP threads run ~20x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
