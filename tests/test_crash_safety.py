@@ -26,6 +26,7 @@ SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
 REBUILD_LINE = re.compile(r"^report-qa: (re)?building vector index \(reason: [^)]+\)$")
 WAIT_S = 900  # generous: other work on a 2-core machine can slow a model load a lot
+FSYNC_DELAY_S = 5  # long enough to kill the indexer inside a write, short enough not to wait on it
 
 # The indexer, with os.fsync optionally slowed by CRASH_TEST_FSYNC_DELAY seconds.
 INDEXER = """
@@ -143,8 +144,8 @@ def _temp_file(directory: Path, name: str):
 KILL_POINTS = {
     # name: (fsync delay, what to wait for, seconds after it)
     "while-encoding": (0, lambda d: (d / ".lock").exists(), 0.5),
-    "while-writing-vectors": (60, lambda d: _temp_file(d, "vectors.faiss")(), 0.0),
-    "vectors-written-manifest-not": (60, lambda d: _temp_file(d, "manifest.json")(), 0.0),
+    "while-writing-vectors": (FSYNC_DELAY_S, lambda d: _temp_file(d, "vectors.faiss")(), 0.0),
+    "vectors-written-manifest-not": (FSYNC_DELAY_S, lambda d: _temp_file(d, "manifest.json")(), 0.0),
 }
 
 
@@ -168,7 +169,7 @@ def test_killed_rebuild_over_a_stale_index_is_rebuilt(tmp_path: Path, model_dir:
     manifest_path = index_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest_path.write_text(json.dumps({**manifest, "corpus_hash": "0" * 64}), encoding="utf-8")
-    indexer = start_indexer(home, fsync_delay=60)
+    indexer = start_indexer(home, fsync_delay=FSYNC_DELAY_S)
     kill_when(indexer, _temp_file(index_dir, "manifest.json"))
     assert_answers_after_rebuild(home, index_dir)
 
