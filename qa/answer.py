@@ -230,6 +230,16 @@ def _type_found(kind: QuestionType, paragraph: Paragraph, known: str, focus: lis
     return False
 
 
+def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[str]:
+    """Terms a passage states in abbreviated form: two words adjacent in the question shortened
+    to their first characters (停止办理 -> 停办, 质量检验 -> 质检), the usual Chinese contraction."""
+    found = set()
+    for first, second in zip(terms, terms[1:]):
+        if len(first) >= 2 and len(second) >= 2 and first + second in question and first[0] + second[0] in passage:
+            found.update((first, second))
+    return found
+
+
 def assess(question: str, candidate: Candidate, context: Answerer, weights: dict[str, float]) -> Evidence:
     """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
     passage = context.passages[candidate.paragraph_index]
@@ -237,7 +247,8 @@ def assess(question: str, candidate: Candidate, context: Answerer, weights: dict
     kind = qtype.detect(question)
     focus = _focus_terms(kind, context.tokenizer)
     total = sum(weights.values()) or 1.0
-    missing = sorted((t for t in weights if t not in passage), key=weights.get, reverse=True)
+    abbreviated = abbreviated_terms(normalize(question), list(weights), passage)
+    missing = sorted((t for t in weights if t not in passage and t not in abbreviated), key=weights.get, reverse=True)
     missing_names = [name for name in _names(question) if name not in passage]
     heading = context.document.section_of(paragraph).heading
     anchors = [t for t in weights if t not in normalize(heading)]

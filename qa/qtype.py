@@ -7,12 +7,11 @@ date, 哪里 → a place, 什么/哪些 → a definition or a list); nothing her
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from qa.textnorm import normalize
+from qa.textnorm import base_jieba, normalize
 
 
 class QType(StrEnum):
@@ -71,7 +70,8 @@ _QUESTION_PHRASE = re.compile(
 _FOCUS_STOP = re.compile(r"[了的是在呢吗啊吧到给于为有和与及、，,？?。！!\s]")
 
 _KIND_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
-    (QType.TIME, re.compile(r"哪一?年|哪一?天|哪个月|几月|几号|几点|什么时候|什么时间|何时|哪个时期|哪一时期|什么日子")),
+    # 哪 before 几 asks "which", not "how many": 哪几天 is a time question
+    (QType.TIME, re.compile(r"哪一?年|哪[一几些]?天|哪[几些]日|哪[几些]?个?月|几月|几号|几点|什么时候|什么时间|何时|哪个时期|哪一时期|什么日子")),
     (QType.PERSON, re.compile(r"谁|哪位|哪一位|什么人|哪些人")),
     (QType.PLACE, re.compile(r"哪里|哪儿|什么地方|在哪|何处|何地|哪个(?:国家|省|市|城市|地区|地方)|哪些(?:国家|省|省份|城市|地区|地方)")),
     (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成|人数|数量|数目|总数|次数|个数")),
@@ -189,11 +189,9 @@ def is_definition(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _tagger():
-    import jieba
     import jieba.posseg
 
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    return jieba.posseg.POSTokenizer(base_jieba())
 
 
 @functools.lru_cache(maxsize=4096)

@@ -143,3 +143,21 @@ def test_false_abstention_on_answerable_variants(assistant):
     answers = [(q, assistant.ask(q.question)) for q in questions]
     shown = [a for q, a in answers if evidence_rank(a, q.evidence) is not None]
     assert sum(not a.answered for a in shown) / len(shown) <= 0.05
+
+
+def test_abbreviation_of_adjacent_question_words_counts_as_present():
+    from qa.answer import abbreviated_terms
+
+    assert abbreviated_terms("全年哪几天停止办理业务", ["停止", "办理", "业务"], "只有除夕到初四停办业务") == {"停止", "办理"}
+    assert abbreviated_terms("停止办理业务", ["停止", "办理"], "停止了业务") == set()
+    # words not adjacent in the question are never contracted
+    assert abbreviated_terms("停止了所有办理", ["停止", "办理"], "停办") == set()
+
+
+def test_which_days_question_is_answered_from_a_contracted_phrase(assistant):
+    answer = assistant.ask("凤岗办全年哪几天停止办理业务？")
+    assert answer.answered
+    top = answer.passages[0]
+    assert "除夕到初四停办业务" in top.text
+    assert top.citation.section == "广东东莞检验检疫局凤岗办党支部党员奉献在岗位"
+    assert any("除夕到初四" in h.text for h in top.highlights)
