@@ -231,11 +231,13 @@ def _type_found(kind: QuestionType, paragraph: Paragraph, known: str, focus: lis
 
 
 def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[str]:
-    """Terms a passage states in abbreviated form: two words adjacent in the question shortened
-    to their first characters (停止办理 -> 停办, 质量检验 -> 质检), the usual Chinese contraction."""
+    """Terms a passage states in abbreviated form: two words adjacent in the question, both absent
+    from the passage, shortened to their first characters (停止办理 -> 停办, 质量检验 -> 质检)."""
     found = set()
     for first, second in zip(terms, terms[1:]):
-        if len(first) >= 2 and len(second) >= 2 and first + second in question and first[0] + second[0] in passage:
+        both_absent = first not in passage and second not in passage
+        adjacent = len(first) >= 2 and len(second) >= 2 and first + second in question
+        if both_absent and adjacent and first[0] + second[0] in passage:
             found.update((first, second))
     return found
 
