@@ -14,7 +14,7 @@ from qa.assistant import DEFAULT_TOP_K, Assistant
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.ingest import ReportError
 from qa.question import QuestionError, clean_question
-from qa.results import Answer
+from qa.results import Answer, refusal
 from qa.retrieve import RETRIEVERS
 
 EXIT_USAGE = 2
@@ -88,8 +88,7 @@ def _ask(args: argparse.Namespace) -> int:
         try:
             print(_dumps(assistant.ask(line, top_k=args.top_k).to_dict()), flush=True)
         except QuestionError as error:
-            shown = line if len(line) <= 200 else line[:200] + "…"
-            print(_dumps({"question": shown, "answered": False, "passages": [], "error": str(error)}), flush=True)
+            print(_dumps(refusal(line, str(error))), flush=True)
     return 0
 
 

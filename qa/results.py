@@ -89,3 +89,17 @@ class Answer:
             "reason": self.reason,
             "passages": [p.to_dict() for p in self.passages],
         }
+
+
+ECHO_LIMIT = 200
+
+
+def refusal(question: object, message: str) -> dict[str, Any]:
+    """The contract object for a question that could not be asked: no passages, an ``error``.
+
+    The question is echoed shortened to ``ECHO_LIMIT`` characters (a 1 MB question is not sent back).
+    """
+    shown = question if isinstance(question, str) else ""
+    if len(shown) > ECHO_LIMIT:
+        shown = shown[:ECHO_LIMIT] + "…"
+    return {"question": shown, "answered": False, "passages": [], "error": message}

@@ -16,6 +16,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from qa import Assistant, QuestionError  # noqa: E402
+from qa.results import refusal  # noqa: E402
 from ui import render  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -37,7 +38,7 @@ def ask_json(assistant: Assistant, question: Any) -> dict[str, Any]:
     try:
         return assistant.ask(question).to_dict()
     except QuestionError as error:
-        return {"question": question if isinstance(question, str) else "", "answered": False, "passages": [], "error": str(error)}
+        return refusal(question, str(error))
 
 
 def respond(
