@@ -12,14 +12,13 @@ the whole report never mentions, or retrievers that disagree, count against answ
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa import qtype
+from qa import keyterms, qtype
 from qa.document import Document, Paragraph
 from qa.qtype import QType, QuestionType
 from qa.results import Highlight
@@ -52,6 +51,7 @@ class Answerer:
         self.text = normalize(document.text)
         self.idf: dict[str, float] = {}
         self.sentence_vectors: dict[int, np.ndarray] = {}
+        self.passage_words: dict[int, frozenset[str]] = {}
 
     def highlight(self, question: str, paragraph: Paragraph) -> tuple[Highlight, ...]:
         """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
@@ -67,6 +67,12 @@ class Answerer:
             df = sum(term in passage for passage in self.passages)
             self.idf[term] = math.log((len(self.passages) + 1) / (df + 0.5))
         return self.idf[term]
+
+    def words(self, index: int) -> frozenset[str]:
+        """The distinct tokens of passage ``index`` (with its headings)."""
+        if index not in self.passage_words:
+            self.passage_words[index] = frozenset(self.tokenizer.tokenize(self.passages[index]))
+        return self.passage_words[index]
 
     def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
         """Cosine of each sentence of ``paragraph`` to the question, or None without an encoder."""
@@ -161,9 +167,7 @@ NAME_PENALTY = 0.4  # the passage lacks a place, person or organisation the ques
 AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
 RERANK_WEIGHT = 0.3  # weight of answer evidence against the relative retrieval score
 RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
-_QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
-_POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
-OTHER_POS_FACTOR = 0.2  # verbs, numerals, adverbs: often paraphrased
+MORPHEME_WEIGHT = 0.5  # share of a missing term's weight a passage word with common characters earns
 _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON)
 
 
@@ -174,28 +178,6 @@ class Evidence:
     score: float
     reason: str
     features: dict[str, float]
-
-
-def term_weights(question: str, terms: Sequence[str], context: Answerer) -> dict[str, float]:
-    """IDF times a part-of-speech factor: nouns count fully, other words a fifth, question words not at all.
-
-    A search-mode compound is dropped when a shorter term inside it is kept (所在单位 → 所在, 单位),
-    so one phrase is not counted several times.
-    """
-    tagged = qtype.tagged(question)
-    kept = [t for t in terms if not _QUESTION_WORD.search(t)]
-    weights = {}
-    for term in kept:
-        if any(other != term and other in term for other in kept):
-            continue
-        flags = [flag for word, flag in tagged if term in word or (len(word) >= 2 and word in term)]
-        factor = max((_pos_factor(flag) for flag in flags), default=OTHER_POS_FACTOR)
-        weights[term] = context.weight(term) * factor
-    return weights
-
-
-def _pos_factor(flag: str) -> float:
-    return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), OTHER_POS_FACTOR)
 
 
 def _names(question: str) -> list[str]:
@@ -242,6 +224,13 @@ def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[
     return found
 
 
+def morpheme_credit(term: str, words: Iterable[str]) -> float:
+    """Partial credit for a term the passage lacks but paraphrases with a shared character:
+    the best share of characters in common with one of its words (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67)."""
+    letters = set(term)
+    return max((len(letters & set(w)) / max(len(term), len(w)) for w in words if len(w) >= 2), default=0.0)
+
+
 def assess(question: str, candidate: Candidate, context: Answerer, weights: dict[str, float]) -> Evidence:
     """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
     passage = context.passages[candidate.paragraph_index]
@@ -251,11 +240,13 @@ def assess(question: str, candidate: Candidate, context: Answerer, weights: dict
     total = sum(weights.values()) or 1.0
     abbreviated = abbreviated_terms(normalize(question), list(weights), passage)
     missing = sorted((t for t in weights if t not in passage and t not in abbreviated), key=weights.get, reverse=True)
+    words = context.words(candidate.paragraph_index)
+    credit = {t: MORPHEME_WEIGHT * morpheme_credit(t, words) for t in missing}
     missing_names = [name for name in _names(question) if name not in passage]
     heading = context.document.section_of(paragraph).heading
     anchors = [t for t in weights if t not in normalize(heading)]
     features = {
-        "coverage": 1.0 - sum(weights[t] for t in missing) / total,
+        "coverage": 1.0 - sum(weights[t] * (1 - credit[t]) for t in missing) / total,
         "type_ok": float(_type_found(kind, paragraph, question + heading, focus, anchors)),
         "focus_ok": float(not _checked(kind) or _near_focus(kind, passage, focus)),
         "names_ok": float(not missing_names),
@@ -308,7 +299,8 @@ def judge(question: str, candidates: Sequence[Candidate], context: Answerer, kee
     """
     if not candidates:
         return Judgement((), False, "no passage to answer from")
-    weights = term_weights(question, question_terms(qtype.strip_question_phrases(question), context.tokenizer), context)
+    terms = question_terms(qtype.strip_question_phrases(question), context.tokenizer)
+    weights = keyterms.term_weights(question, terms, context.weight)
     if not weights:
         return Judgement(tuple(candidates[:keep]), False, "问题里没有可在报告中查找的词")
     bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0

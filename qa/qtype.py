@@ -138,7 +138,8 @@ def _last_word(text: str) -> str:
 
 # --- what a sentence holds ------------------------------------------------------------------
 
-_QUANTITY = re.compile(rf"({_NUMBER})(?:多|余|来|几)?\s*({_MEASURE})")
+# 7个工作日: the all-purpose 个 before a unit gives way to the unit
+_QUANTITY = re.compile(rf"({_NUMBER})(?:多|余|来|几)?\s*(?:个(?=工作日|小时|星期|月|批次|人次))?({_MEASURE})")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _DATE = re.compile(
     rf"(?<!\d)(?:1[89]\d\d|20\d\d)年?|{_NUMBER}月(?:{_NUMBER}日)?|(?:去|今|前|明|当|同)年|"
