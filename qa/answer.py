@@ -11,6 +11,7 @@ the whole report never mentions, or retrievers that disagree, count against answ
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from qa.document import Document, Paragraph
 from qa.qtype import QType, QuestionType
 from qa.results import Highlight
 from qa.retrieve import Candidate, passage_text
+from qa.english import Glossary, english_kind, is_english
 from qa.textnorm import Tokenizer, normalize
 
 if TYPE_CHECKING:
@@ -33,8 +35,29 @@ TYPE_WEIGHT = 0.35  # a sentence holding the asked-for kind of answer
 FOCUS_WEIGHT = 0.25  # ... next to the asked-for noun
 DENSE_WEIGHT = 0.5  # sentence cosine, min-max scaled within the passage
 SECOND_RATIO = 0.85  # a neighbour scoring this close to the best one is highlighted too
+UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, against a never-used term
 _LEAD_OUT = ("：", ":")
 _LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answer checks look for in one question.
+
+    ``text`` is the Chinese the checks match against: the question itself, or the report's
+    words for an English question's words. ``forms`` gives, for each key term, the strings
+    that state it in a passage (the term itself, or an English word's glosses).
+    """
+
+    text: str
+    kind: QuestionType
+    weights: dict[str, float]
+    forms: dict[str, tuple[str, ...]]
+    names: tuple[str, ...]
+
+    def states(self, term: str, text: str) -> bool:
+        """Whether normalized ``text`` states key ``term`` in one of its forms."""
+        return any(form in text for form in self.forms.get(term, (term,)))
 
 
 class Answerer:
@@ -43,15 +66,34 @@ class Answerer:
     Holds per-document state: term IDF, normalized passages and cached sentence vectors.
     """
 
-    def __init__(self, document: Document, tokenizer: Tokenizer, encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, document: Document, tokenizer: Tokenizer, encoder: Encoder | None = None, glossary: Glossary | None = None
+    ) -> None:
         self.document = document
         self.tokenizer = tokenizer
         self.encoder = encoder
+        self.glossary = glossary
         self.passages = [normalize(passage_text(document, p)) for p in document.paragraphs]
         self.text = normalize(document.text)
         self.idf: dict[str, float] = {}
         self.sentence_vectors: dict[int, np.ndarray] = {}
         self.passage_words: dict[int, frozenset[str]] = {}
+        self.read = functools.lru_cache(maxsize=64)(self._read)
+
+    def _read(self, question: str) -> Reading:
+        """What the checks look for in ``question`` (cached: judging and highlighting share it)."""
+        if self.glossary is not None and is_english(question):
+            glosses = self.glossary.glosses(question)
+            weights = {key: self._english_weight(key, words) for key, words in glosses.items()}
+            return Reading(self.glossary.chinese_text(question), english_kind(question), weights, glosses, ())
+        terms = question_terms(qtype.strip_question_phrases(question), self.tokenizer)
+        weights = keyterms.term_weights(question, terms, self.weight)
+        return Reading(question, qtype.detect(question), weights, {t: (t,) for t in weights}, tuple(_names(question)))
+
+    def _english_weight(self, key: str, words: Sequence[str]) -> float:
+        """An English key weighs as its most telling report word. Without one it weighs half as much
+        as a term the report never uses: the dictionary may lack the report's word for it."""
+        return max((self.weight(w) * keyterms.specificity(w) for w in words), default=UNGLOSSED_FACTOR * self.weight(key))
 
     def highlight(self, question: str, paragraph: Paragraph) -> tuple[Highlight, ...]:
         """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
@@ -113,11 +155,11 @@ def _type_score(kind: QuestionType, sentence: str, question: str, focus: list[st
 
 def sentence_scores(question: str, paragraph: Paragraph, context: Answerer) -> list[float]:
     """Score of each sentence of ``paragraph`` as the answer to ``question``."""
-    terms = question_terms(question, context.tokenizer)
-    kind = qtype.detect(question)
-    focus = _focus_terms(kind, context.tokenizer)
+    reading = context.read(question)
+    terms = question_terms(reading.text, context.tokenizer)
+    focus = _focus_terms(reading.kind, context.tokenizer)
     scores = [
-        coverage(terms, normalize(s.text), context) + _type_score(kind, s.text, question, focus)
+        coverage(terms, normalize(s.text), context) + _type_score(reading.kind, s.text, reading.text, focus)
         for s in paragraph.sentences
     ]
     cosines = context.sentence_cosines(question, paragraph)
@@ -147,7 +189,7 @@ def _pick(scores: Sequence[float], paragraph: Paragraph) -> list[int]:
 
 def highlight(question: str, paragraph: Paragraph, context: Answerer) -> tuple[Highlight, ...]:
     """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
-    if not paragraph.sentences or not question_terms(question, context.tokenizer):
+    if not paragraph.sentences or not question_terms(context.read(question).text, context.tokenizer):
         return ()
     picked = _pick(sentence_scores(question, paragraph, context), paragraph)
     highlights = []
@@ -197,16 +239,17 @@ def _near_focus(kind: QuestionType, text: str, focus: list[str]) -> bool:
     return kind.kind is QType.QUANTITY and not qtype.is_generic(kind.measure) and qtype.has_quantity(text, kind.measure)
 
 
-def _type_found(kind: QuestionType, paragraph: Paragraph, known: str, focus: list[str], anchors: list[str]) -> bool:
+def _type_found(reading: Reading, paragraph: Paragraph, known: str, focus: list[str], anchors: list[str]) -> bool:
     """Whether a sentence holds the asked-for kind of answer next to the asked-for noun.
 
     Without a noun (哪一年, 哪里) the sentence must share a question term the heading lacks.
     """
+    kind = reading.kind
     if not _checked(kind):
         return True
     for sentence in paragraph.sentences:
         text = normalize(sentence.text)
-        near = _near_focus(kind, sentence.text, focus) if focus else not anchors or any(t in text for t in anchors)
+        near = _near_focus(kind, sentence.text, focus) if focus else not anchors or any(reading.states(t, text) for t in anchors)
         if near and qtype.matches(kind, sentence.text, known):
             return True
     return False
@@ -231,23 +274,24 @@ def morpheme_credit(term: str, words: Iterable[str]) -> float:
     return max((len(letters & set(w)) / max(len(term), len(w)) for w in words if len(w) >= 2), default=0.0)
 
 
-def assess(question: str, candidate: Candidate, context: Answerer, weights: dict[str, float]) -> Evidence:
+def assess(reading: Reading, candidate: Candidate, context: Answerer) -> Evidence:
     """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
     passage = context.passages[candidate.paragraph_index]
     paragraph = context.document.paragraphs[candidate.paragraph_index]
-    kind = qtype.detect(question)
+    kind, weights = reading.kind, reading.weights
     focus = _focus_terms(kind, context.tokenizer)
     total = sum(weights.values()) or 1.0
-    abbreviated = abbreviated_terms(normalize(question), list(weights), passage)
-    missing = sorted((t for t in weights if t not in passage and t not in abbreviated), key=weights.get, reverse=True)
+    abbreviated = abbreviated_terms(normalize(reading.text), list(weights), passage)
+    missing = sorted((t for t in weights if not reading.states(t, passage) and t not in abbreviated),
+                     key=weights.get, reverse=True)
     words = context.words(candidate.paragraph_index)
-    credit = {t: MORPHEME_WEIGHT * morpheme_credit(t, words) for t in missing}
-    missing_names = [name for name in _names(question) if name not in passage]
+    credit = {t: MORPHEME_WEIGHT * max(morpheme_credit(form, words) for form in reading.forms[t] or (t,)) for t in missing}
+    missing_names = [name for name in reading.names if name not in passage]
     heading = context.document.section_of(paragraph).heading
-    anchors = [t for t in weights if t not in normalize(heading)]
+    anchors = [t for t in weights if not reading.states(t, normalize(heading))]
     features = {
         "coverage": 1.0 - sum(weights[t] * (1 - credit[t]) for t in missing) / total,
-        "type_ok": float(_type_found(kind, paragraph, question + heading, focus, anchors)),
+        "type_ok": float(_type_found(reading, paragraph, reading.text + heading, focus, anchors)),
         "focus_ok": float(not _checked(kind) or _near_focus(kind, passage, focus)),
         "names_ok": float(not missing_names),
     }
@@ -260,7 +304,8 @@ def assess(question: str, candidate: Candidate, context: Answerer, weights: dict
     if missing_names:
         reason = f"最相关的段落没有提到：{missing_names[0]}"
     elif missing:
-        reason = f"报告中没有提到：{missing[0]}" if missing[0] not in context.text else f"最相关的段落没有提到：{missing[0]}"
+        absent = not reading.states(missing[0], context.text)
+        reason = f"{'报告中' if absent else '最相关的段落'}没有提到：{missing[0]}"
     elif not features["type_ok"]:
         reason = f"最相关的段落没有给出所问的{_KIND_NAMES[kind.kind]}"
     else:
@@ -299,12 +344,11 @@ def judge(question: str, candidates: Sequence[Candidate], context: Answerer, kee
     """
     if not candidates:
         return Judgement((), False, "no passage to answer from")
-    terms = question_terms(qtype.strip_question_phrases(question), context.tokenizer)
-    weights = keyterms.term_weights(question, terms, context.weight)
-    if not weights:
+    reading = context.read(question)
+    if not reading.weights:
         return Judgement(tuple(candidates[:keep]), False, "问题里没有可在报告中查找的词")
     bonus = AGREEMENT_BONUS if _agreement(candidates) else 0.0
-    evidence = [assess(question, candidate, context, weights) for candidate in candidates]
+    evidence = [assess(reading, candidate, context) for candidate in candidates]
     support = [e.score + (bonus if rank == 0 else 0.0) for rank, e in enumerate(evidence)]
     best_score = max(c.score for c in candidates)
     relative = [c.score / best_score if best_score > 0 else 0.0 for c in candidates]

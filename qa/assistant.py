@@ -54,7 +54,7 @@ class Assistant:
         if retriever != "bm25":
             encoder, vectors = load_dense(self.document, model=model, home=home, log=log, progress=progress)
         self.retriever = Retriever(self.document, retriever, encoder=encoder, vectors=vectors)
-        self.answerer = Answerer(self.document, self.retriever.lexical.tokenizer, encoder)
+        self.answerer = Answerer(self.document, self.retriever.lexical.tokenizer, encoder, self.retriever.glossary)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Answer:
         """Answer one question; raises :class:`qa.question.QuestionError` for an unaskable one."""

@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-import statistics
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from qa import qtype
 
@@ -30,16 +31,22 @@ _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 def _general_idf() -> dict[str, float]:
     """Specificity of the words more common than the median word of jieba's IDF table.
 
-    Words at or above the median (and words the table lacks) are fully specific and
-    not stored, which keeps the table to about half of its 270,000 lines.
+    Words at or above the median (and words the table lacks) are fully specific and are not
+    stored, which keeps about half of the table's 270,000 lines. The file is read twice so the
+    whole table is never held in memory.
     """
     table = importlib.resources.files("jieba") / "analyse" / "idf.txt"
     with table.open(encoding="utf-8") as lines:
-        idf = {word: float(value) for word, _, value in (line.rstrip().rpartition(" ") for line in lines)}
-    median = statistics.median(idf.values())
-    shared: dict[float, float] = {}
-    return {word: shared.setdefault(round(value / median, 2), round(value / median, 2))
-            for word, value in idf.items() if value < median}
+        median = float(np.median(np.fromiter((float(line.rpartition(" ")[2]) for line in lines), dtype=np.float64)))
+    shared: dict[float, float] = {}  # one float object per distinct rounded value
+    specific = {}
+    with table.open(encoding="utf-8") as lines:
+        for line in lines:
+            word, _, value = line.rstrip().rpartition(" ")
+            ratio = round(float(value) / median, 2)
+            if ratio < 1.0:
+                specific[word] = shared.setdefault(ratio, ratio)
+    return specific
 
 
 def specificity(term: str) -> float:

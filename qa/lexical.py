@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import bm25s
 import numpy as np
@@ -42,3 +42,15 @@ class LexicalIndex:
         if not token_ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(token_ids), dtype=np.float32)
+
+    def synonym_scores(self, groups: Iterable[Sequence[str]]) -> np.ndarray:
+        """Sum over groups of alternative words of each passage's best BM25 score within the group.
+
+        A concept stated by several alternatives (an English word's glosses) counts once,
+        however many of them a passage or the group holds.
+        """
+        total = np.zeros(self.size, dtype=np.float32)
+        for words in groups:
+            if words:
+                total += np.max([self.scores(word) for word in words], axis=0)
+        return total

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from qa.document import Document, Paragraph
+from qa.english import Glossary, is_english
 from qa.lexical import LexicalIndex
+from qa.textnorm import normalize
 
 if TYPE_CHECKING:
     from embeddings import Encoder, VectorIndex
@@ -87,13 +89,18 @@ class Retriever:
         self.vectors = vectors
         self.fuse = FUSIONS[fusion]
         self.lexical = LexicalIndex([passage_text(document, p) for p in document.paragraphs])
+        self.glossary = Glossary(normalize(document.text), self.lexical.tokenizer)
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
         """Each retriever's score for every paragraph, keyed ``bm25`` and ``dense``.
 
         :meth:`search` adds ``fused`` in hybrid mode, so a person sees how the blend was made.
+        BM25 matches an English question with the report's words for it (see :mod:`qa.english`).
         """
-        result = {"bm25": self.lexical.scores(question)}
+        bm25 = self.lexical.scores(question)
+        if is_english(question):
+            bm25 += self.lexical.synonym_scores(self.glossary.glosses(question).values())
+        result = {"bm25": bm25}
         if self.mode != "bm25":
             query = self.encoder.encode_query(question)
             scores, ids = self.vectors.search(query, len(self.document.paragraphs))

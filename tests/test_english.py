@@ -1,0 +1,68 @@
+"""English questions: the CC-CEDICT glossary and the English gold set end to end."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from qa.english import Glossary, english_kind, is_english, lemmas
+from qa.evaluate import evaluate, read_gold
+from qa.qtype import QType
+from qa.textnorm import Tokenizer, normalize
+
+ENGLISH = Path(__file__).resolve().parent / "data" / "english.jsonl"
+
+
+def test_english_questions_are_told_from_chinese_ones():
+    assert is_english("How many employees does the Fenggang office have?")
+    assert not is_english("凤岗办 how many employees")
+    assert not is_english("？？？ 123")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many employees does the office have?", QType.QUANTITY),
+        ("When was the branch founded?", QType.TIME),
+        ("In which year was it set up?", QType.TIME),
+        ("Who praised the bureau?", QType.PERSON),
+        ("Where was the plan submitted?", QType.PLACE),
+        ("What is the slogan of the office?", QType.WHAT),
+        ("Tell me about the report", QType.OTHER),
+    ],
+)
+def test_english_question_kinds(question, kind):
+    assert english_kind(question).kind is kind
+
+
+def test_lemmas_reach_base_forms():
+    assert "office" in lemmas("offices")
+    assert "found" in lemmas("founded")
+    assert "handle" in lemmas("handling")
+    assert lemmas("the") == ["the"]
+
+
+def test_glossary_keeps_only_the_reports_words(tmp_path):
+    dictionary = tmp_path / "mini.txt.gz"
+    with gzip.open(dictionary, "wt", encoding="utf-8") as out:
+        out.write("# CC-CEDICT sample\n")
+        out.write("員工 员工 [yuan2 gong1] /staff/personnel/employee/\n")
+        out.write("職工 职工 [zhi2 gong1] /workers/employee/\n")
+        out.write("辦事處 办事处 [ban4 shi4 chu4] /office/agency/\n")
+        out.write("王 王 [Wang2] /surname Wang/\n")
+    report = normalize("凤岗办事处现有员工88人。")
+    glossary = Glossary(report, Tokenizer(), dictionary=dictionary)
+    glosses = glossary.glosses("How many employees does the Fenggang office have?")
+    assert glosses["employee"] == ("员工",)  # 职工 is a dictionary match the report lacks
+    assert glosses["office"] == ("办事处",)
+    assert glosses["fenggang"] == ("凤岗",)  # from the pinyin of the report's own words
+    assert glossary.glosses("What about the weather?") == {"weather": ()}
+
+
+def test_english_questions_reach_their_passage_and_are_answered(assistant):
+    report = evaluate(read_gold(ENGLISH), lambda q: assistant.ask(q, top_k=5))
+    assert report.metrics["hit@3"] >= 0.9
+    assert report.metrics["hit@1"] >= 0.7
+    assert report.metrics["false_abstention"] <= 0.2, report.failures
