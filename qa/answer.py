@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa import keyterms, qtype
-from qa.document import Document, Paragraph
+from qa.document import Document, Paragraph, Sentence
 from qa.qtype import QType, QuestionType
 from qa.results import Highlight
 from qa.retrieve import Candidate, passage_text
@@ -36,6 +37,8 @@ FOCUS_WEIGHT = 0.25  # ... next to the asked-for noun
 DENSE_WEIGHT = 0.5  # sentence cosine, min-max scaled within the passage
 SECOND_RATIO = 0.85  # a neighbour scoring this close to the best one is highlighted too
 UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, against a never-used term
+LONG_SENTENCE = 100  # characters
+_CLAUSE_END = re.compile("[；;]")
 _LEAD_OUT = ("：", ":")
 _LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
 
@@ -117,13 +120,13 @@ class Answerer:
         return self.passage_words[index]
 
     def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
-        """Cosine of each sentence of ``paragraph`` to the question, or None without an encoder."""
+        """Cosine of each of ``paragraph``'s :func:`answer_units` to the question, or None without an encoder."""
         if self.encoder is None:
             return None
         query = self.encoder.encode_query(question)
         vectors = self.sentence_vectors.get(paragraph.index)
         if vectors is None:
-            vectors = np.asarray(self.encoder.encode_passages([s.text for s in paragraph.sentences]), dtype=np.float32)
+            vectors = np.asarray(self.encoder.encode_passages([s.text for s in answer_units(paragraph)]), dtype=np.float32)
             self.sentence_vectors[paragraph.index] = vectors
         return vectors @ query
 
@@ -133,12 +136,12 @@ def question_terms(question: str, tokenizer: Tokenizer) -> list[str]:
     return list(dict.fromkeys(tokenizer.tokenize(question)))
 
 
-def coverage(terms: Sequence[str], text: str, context: Answerer) -> float:
-    """IDF-weighted share of ``terms`` found in normalized ``text`` (0 when there are none)."""
-    total = sum(context.weight(t) for t in terms)
+def coverage(reading: Reading, text: str) -> float:
+    """Weighted share of the question's key terms that normalized ``text`` states (0 without any)."""
+    total = sum(reading.weights.values())
     if total <= 0:
         return 0.0
-    return sum(context.weight(t) for t in terms if t in text) / total
+    return sum(weight for term, weight in reading.weights.items() if reading.states(term, text)) / total
 
 
 def _focus_terms(kind: QuestionType, tokenizer: Tokenizer) -> list[str]:
@@ -146,21 +149,40 @@ def _focus_terms(kind: QuestionType, tokenizer: Tokenizer) -> list[str]:
 
 
 def _type_score(kind: QuestionType, sentence: str, question: str, focus: list[str]) -> float:
-    """Reward for holding the asked-for kind of answer, more when it sits next to the asked-for noun."""
+    """Reward for holding the asked-for kind of answer, more when it sits next to the asked-for noun
+    (for a quantity: within a few characters of it)."""
     if kind.kind in (QType.OTHER, QType.MANNER, QType.REASON) or not qtype.matches(kind, sentence, question):
         return 0.0
-    near = bool(focus) and any(t in normalize(sentence) for t in focus)
+    if kind.kind is QType.QUANTITY:
+        near = bool(focus) and qtype.has_quantity_near(sentence, kind.measure, focus)
+    else:
+        near = bool(focus) and any(t in normalize(sentence) for t in focus)
     return TYPE_WEIGHT + (FOCUS_WEIGHT if near else 0.0)
 
 
+@functools.lru_cache(maxsize=1024)
+def answer_units(paragraph: Paragraph) -> tuple[Sentence, ...]:
+    """The pieces of ``paragraph`` a highlight is made of: its sentences, with sentences longer
+    than ``LONG_SENTENCE`` cut after each ；into clauses (a 300-character list of feats is
+    highlighted one feat at a time)."""
+    units = []
+    for sentence in paragraph.sentences:
+        cuts = [m.end() for m in _CLAUSE_END.finditer(sentence.text)] if len(sentence.text) > LONG_SENTENCE else []
+        for start, end in zip([0, *cuts], [*cuts, len(sentence.text)]):
+            if start < end:
+                units.append(Sentence(sentence.start + start, sentence.start + end, sentence.text[start:end]))
+    return tuple(units)
+
+
 def sentence_scores(question: str, paragraph: Paragraph, context: Answerer) -> list[float]:
-    """Score of each sentence of ``paragraph`` as the answer to ``question``."""
+    """Score of each of ``paragraph``'s :func:`answer_units` as the answer to ``question``."""
     reading = context.read(question)
-    terms = question_terms(reading.text, context.tokenizer)
     focus = _focus_terms(reading.kind, context.tokenizer)
+    section = context.document.section_of(paragraph)
+    topic = normalize(f"{section.heading}\n{paragraph.subsection or ''}")  # what 该党支部 in any sentence refers to
     scores = [
-        coverage(terms, normalize(s.text), context) + _type_score(reading.kind, s.text, reading.text, focus)
-        for s in paragraph.sentences
+        coverage(reading, f"{normalize(s.text)}\n{topic}") + _type_score(reading.kind, s.text, reading.text, focus)
+        for s in answer_units(paragraph)
     ]
     cosines = context.sentence_cosines(question, paragraph)
     if cosines is not None and len(cosines) > 1 and np.ptp(cosines) > 1e-6:
@@ -169,11 +191,10 @@ def sentence_scores(question: str, paragraph: Paragraph, context: Answerer) -> l
     return scores
 
 
-def _pick(scores: Sequence[float], paragraph: Paragraph) -> list[int]:
+def _pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
     """The best sentence, plus an adjacent one when it scores close or the best one leads into it."""
     best = max(range(len(scores)), key=lambda i: scores[i])
     picked = [best]
-    sentences = paragraph.sentences
     after = best + 1
     if after < len(sentences) and (
         sentences[best].text.endswith(_LEAD_OUT) or sentences[after].text.startswith(_LEAD_IN)
@@ -189,12 +210,13 @@ def _pick(scores: Sequence[float], paragraph: Paragraph) -> list[int]:
 
 def highlight(question: str, paragraph: Paragraph, context: Answerer) -> tuple[Highlight, ...]:
     """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
-    if not paragraph.sentences or not question_terms(context.read(question).text, context.tokenizer):
+    if not paragraph.sentences or not context.read(question).weights:
         return ()
-    picked = _pick(sentence_scores(question, paragraph, context), paragraph)
+    units = answer_units(paragraph)
+    picked = _pick(sentence_scores(question, paragraph, context), units)
     highlights = []
     for i in picked:
-        sentence = paragraph.sentences[i]
+        sentence = units[i]
         start = sentence.start - paragraph.start
         highlights.append(Highlight(start, start + len(sentence.text), sentence.text))
     return tuple(highlights)

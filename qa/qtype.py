@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,6 +77,8 @@ _KIND_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
     (QType.PLACE, re.compile(r"哪里|哪儿|什么地方|在哪|何处|何地|哪个(?:国家|省|市|城市|地区|地方)|哪些(?:国家|省|省份|城市|地区|地方)")),
     (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成|人数|数量|数目|总数|次数|个数")),
     (QType.REASON, re.compile(r"(?<![称成作认视])为什么|为何|原因|怎么回事")),
+    # 怎样的工作模式 asks what the mode is, not how something is done
+    (QType.WHAT, re.compile(r"(?:怎样|怎么样|什么样)的[\u4e00-\u9fff]{2}|何种")),
     (QType.MANNER, re.compile(r"怎样|如何|怎么|什么方式|什么办法|什么途径")),
     (QType.WHAT, re.compile(r"什么|啥|哪些|哪个|哪家|哪部|哪本|哪项|哪种|哪[一二两三四五六七八九十]|包括|指的?是")),
 )
@@ -123,7 +126,7 @@ def strip_question_phrases(question: str) -> str:
 
 def _what_focus(text: str) -> str:
     """The noun a 什么/哪个 question is about: 什么评审 → 评审, 核心理念是什么 → 理念."""
-    after = re.search(r"(?:什么|哪个|哪些|哪家|哪部|哪本|哪项|哪种)([\u4e00-\u9fff]{2,4})", text)
+    after = re.search(r"(?:什么样的|怎么样的|怎样的|何种|什么|哪个|哪些|哪家|哪部|哪本|哪项|哪种)([\u4e00-\u9fff]{2,4})", text)
     if after:
         return _FOCUS_STOP.split(after.group(1))[0]
     before = re.search(r"([\u4e00-\u9fff]{2,8}?)(?:是|叫|指|包括)(?:什么|哪些)", text)
@@ -139,6 +142,7 @@ def _last_word(text: str) -> str:
 # --- what a sentence holds ------------------------------------------------------------------
 
 # 7个工作日: the all-purpose 个 before a unit gives way to the unit
+NEAR_WINDOW = 6  # characters between a quantity and the noun it counts
 _QUANTITY = re.compile(rf"({_NUMBER})(?:多|余|来|几)?\s*(?:个(?=工作日|小时|星期|月|批次|人次))?({_MEASURE})")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _DATE = re.compile(
@@ -150,22 +154,39 @@ _DEFINITION = re.compile(r"即|包括|指的?是|称为|称作|叫做|被称|堪
 
 def quantities(text: str) -> list[tuple[str, str]]:
     """``(number, measure)`` pairs in ``text``, years (2011年) excluded."""
-    found = []
-    for match in _QUANTITY.finditer(normalize(text)):
-        number, measure = match.group(1), match.group(2)
-        if measure == "年" and _YEAR.fullmatch(number):
-            continue
-        found.append((number, measure))
-    return found
+    return [(match.group(1), match.group(2)) for match in _quantity_matches(normalize(text))]
+
+
+def _quantity_matches(text: str) -> Iterator[re.Match[str]]:
+    """Quantity matches in normalized ``text``, years (2011年) excluded."""
+    for match in _QUANTITY.finditer(text):
+        if not (match.group(2) == "年" and _YEAR.fullmatch(match.group(1))):
+            yield match
 
 
 def has_quantity(text: str, measure: str = "") -> bool:
     """Whether ``text`` states a quantity, in ``measure`` (or a unit of the same kind) if given."""
-    found = quantities(text)
+    return any(_same_unit(m, measure) for _, m in quantities(text))
+
+
+def has_quantity_near(text: str, measure: str, words: Iterable[str], window: int = NEAR_WINDOW) -> bool:
+    """Whether a quantity in ``measure`` stands within ``window`` characters of one of ``words``
+    (多少项国家标准 ← 国家标准200余项, not 科研项目20余项 in the same sentence)."""
+    text = normalize(text)
+    for match in _quantity_matches(text):
+        if not _same_unit(match.group(2), measure):
+            continue
+        around = text[max(0, match.start() - window):match.end() + window]
+        if any(word in around for word in words):
+            return True
+    return False
+
+
+def _same_unit(found: str, measure: str) -> bool:
+    """Whether a stated measure word answers a question asking in ``measure`` (any, when generic)."""
     if is_generic(measure):
-        return bool(found)
-    wanted = _MEASURE_CLASSES.get(measure, measure)
-    return any(_MEASURE_CLASSES.get(m, m) == wanted or m[0] == measure[0] for _, m in found)
+        return True
+    return _MEASURE_CLASSES.get(found, found) == _MEASURE_CLASSES.get(measure, measure) or found[0] == measure[0]
 
 
 def is_generic(measure: str) -> bool:

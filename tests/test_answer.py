@@ -37,6 +37,8 @@ TRADITIONAL_COLLOQUIAL = DATA / "traditional_colloquial.jsonl"
         ("活动包括哪些内容？", QType.WHAT, "内容", ""),
         ("不通过的原因是什么？", QType.REASON, "", ""),
         ("怎样申请备案？", QType.MANNER, "", ""),
+        ("分院形成了怎样的工作模式？", QType.WHAT, "工作模式", ""),
+        ("鲜鸡蛋出口现在查验要几天", QType.QUANTITY, "", "天"),
         ("What is the capital of France?", QType.OTHER, "", ""),
     ],
 )
@@ -102,6 +104,26 @@ def test_highlights_round_trip(assistant, question):
 def test_highlight_picks_the_quantity_sentence(assistant):
     top = assistant.ask("凤岗办事处现在有多少名员工？").passages[0]
     assert any("88人" in h.text for h in top.highlights)
+
+
+def test_a_quantity_counts_as_near_only_next_to_the_noun_it_counts():
+    sentence = "承担重大科研项目20余项，参与制修订国家标准200余项"
+    assert qtype.has_quantity_near(sentence, "项", ["国家标准"])
+    assert not qtype.has_quantity_near("承担重大科研项目20余项，另有国家标准", "项", ["国家标准"])
+    assert not qtype.has_quantity_near(sentence, "名", ["国家标准"])
+
+
+def test_long_sentences_are_highlighted_clause_by_clause(assistant):
+    from qa.answer import LONG_SENTENCE, answer_units
+
+    for paragraph in assistant.document.paragraphs:
+        units = answer_units(paragraph)
+        assert "".join(u.text for u in units) == "".join(s.text for s in paragraph.sentences)
+        assert all(assistant.document.text[u.start:u.end] == u.text for u in units)
+        assert all(len(u.text) <= LONG_SENTENCE or "；" not in u.text[:-1] for u in units)
+    top = assistant.ask("哪位国务院领导肯定了厦门口岸甲型H1N1流感的查获率？").passages[0]
+    assert len(top.highlights) >= 1 and all(len(h.text) <= LONG_SENTENCE * 1.5 for h in top.highlights)
+    assert any("温家宝" in h.text for h in top.highlights)
 
 
 def test_highlight_takes_the_list_after_a_lead_in(assistant):
