@@ -1,12 +1,17 @@
 """Pick the sentences that answer a question and decide whether the report answers it.
 
-Highlights: every sentence of a passage is scored by the IDF-weighted share of the question's
-terms it holds, its embedding's cosine to the question (when an encoder is there) and whether
-it holds the kind of answer asked for (a quantity for 多少, a date for 哪一年, ...).
+A question is first *read* (:class:`Reading`): its key terms with their weights (see
+:mod:`qa.keyterms`), the forms that state each term in a passage (the term itself, or the
+report's words for an English word, see :mod:`qa.english`) and the kind of answer it asks for.
 
-Abstention: the best passages must hold the question's key terms (IDF-weighted coverage, with
-the section heading), the asked-for noun and an answer of the asked-for kind; a year or term
-the whole report never mentions, or retrievers that disagree, count against answering.
+Highlights: every sentence of a passage (long ones clause by clause) is scored by the weighted
+share of key terms it states, its embedding's cosine to the question (when an encoder is there)
+and whether it holds the kind of answer asked for (a quantity for 多少, a date for 哪一年, ...).
+
+Abstention: the best passages must state the question's key terms (weighted coverage, with the
+section heading, half credit for a word sharing characters), at least two of them, the asked-for
+noun and an answer of the asked-for kind; a year or term the whole report never mentions, or
+retrievers that disagree, count against answering.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ import numpy as np
 
 from qa import keyterms, qtype
 from qa.document import Document, Paragraph, Sentence
+from qa.english import Glossary, english_kind, is_english
 from qa.qtype import QType, QuestionType
 from qa.results import Highlight
 from qa.retrieve import Candidate, passage_text
-from qa.english import Glossary, english_kind, is_english
 from qa.textnorm import Tokenizer, normalize
 
 if TYPE_CHECKING:
@@ -229,6 +234,8 @@ TYPE_PENALTY = 1.0  # no answer of the asked-for kind next to the asked-for noun
 FOCUS_PENALTY = 0.3  # the passage never names the asked-for noun
 NAME_PENALTY = 0.4  # the passage lacks a place, person or organisation the question names
 AGREEMENT_BONUS = 0.1  # BM25 and dense retrieval put the same passage first
+TERMS_PENALTY = 0.3  # the passage states fewer than MIN_TERMS_STATED of the question's key terms
+MIN_TERMS_STATED = 2  # one matching word is a coincidence, two make a topic
 RERANK_WEIGHT = 0.3  # weight of answer evidence against the relative retrieval score
 RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
 MORPHEME_WEIGHT = 0.5  # share of a missing term's weight a passage word with common characters earns
@@ -316,12 +323,14 @@ def assess(reading: Reading, candidate: Candidate, context: Answerer) -> Evidenc
         "type_ok": float(_type_found(reading, paragraph, reading.text + heading, focus, anchors)),
         "focus_ok": float(not _checked(kind) or _near_focus(kind, passage, focus)),
         "names_ok": float(not missing_names),
+        "terms_ok": float(len(weights) - len(missing) >= min(MIN_TERMS_STATED, len(weights))),
     }
     score = (
         features["coverage"]
         - TYPE_PENALTY * (1 - features["type_ok"])
         - FOCUS_PENALTY * (1 - features["focus_ok"])
         - NAME_PENALTY * (1 - features["names_ok"])
+        - TERMS_PENALTY * (1 - features["terms_ok"])
     )
     if missing_names:
         reason = f"最相关的段落没有提到：{missing_names[0]}"

@@ -206,3 +206,10 @@ def test_which_days_question_is_answered_from_a_contracted_phrase(assistant):
     assert "除夕到初四停办业务" in top.text
     assert top.citation.section == "广东东莞检验检疫局凤岗办党支部党员奉献在岗位"
     assert any("除夕到初四" in h.text for h in top.highlights)
+
+
+def test_one_coincidental_word_does_not_make_an_answer(assistant):
+    """A grammatical but meaningless question shares one word (绿色) with a passage: not an answer."""
+    answer = assistant.ask("绿色的想法愤怒地睡觉了吗？")
+    assert not answer.answered
+    assert answer.passages and answer.reason
