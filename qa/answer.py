@@ -44,6 +44,7 @@ SECOND_RATIO = 0.85  # a neighbour scoring this close to the best one is highlig
 UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, against a never-used term
 LONG_SENTENCE = 100  # characters
 _CLAUSE_END = re.compile("[；;]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _LEAD_OUT = ("：", ":")
 _LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
 
@@ -93,15 +94,19 @@ class Answerer:
         if self.glossary is not None and is_english(question):
             glosses = self.glossary.glosses(question)
             weights = {key: self._english_weight(key, words) for key, words in glosses.items()}
-            return Reading(self.glossary.chinese_text(question), english_kind(question), weights, glosses, ())
+            forms = {key: (*words, key) for key, words in glosses.items()}  # CNAS, ISO9001 stand as written
+            return Reading(self.glossary.chinese_text(question), english_kind(question), weights, forms, ())
         terms = question_terms(qtype.strip_question_phrases(question), self.tokenizer)
         weights = keyterms.term_weights(question, terms, self.weight)
         return Reading(question, qtype.detect(question), weights, {t: (t,) for t in weights}, tuple(_names(question)))
 
     def _english_weight(self, key: str, words: Sequence[str]) -> float:
         """An English key weighs as its most telling report word. Without one it weighs half as much
-        as a term the report never uses: the dictionary may lack the report's word for it."""
-        return max((self.weight(w) * keyterms.specificity(w) for w in words), default=UNGLOSSED_FACTOR * self.weight(key))
+        as a term the report never uses (the dictionary may lack the report's word for it), times
+        its specificity in English."""
+        if words:
+            return max(self.weight(w) * keyterms.specificity(w) for w in words)
+        return UNGLOSSED_FACTOR * self.weight(key) * self.glossary.specificity(key)
 
     def highlight(self, question: str, paragraph: Paragraph) -> tuple[Highlight, ...]:
         """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
@@ -298,7 +303,10 @@ def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[
 
 def morpheme_credit(term: str, words: Iterable[str]) -> float:
     """Partial credit for a term the passage lacks but paraphrases with a shared character:
-    the best share of characters in common with one of its words (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67)."""
+    the best share of characters in common with one of its words (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67).
+    Chinese terms only: Latin letters in common mean nothing."""
+    if not _HAN.search(term):
+        return 0.0
     letters = set(term)
     return max((len(letters & set(w)) / max(len(term), len(w)) for w in words if len(w) >= 2), default=0.0)
 
@@ -314,7 +322,7 @@ def assess(reading: Reading, candidate: Candidate, context: Answerer) -> Evidenc
     missing = sorted((t for t in weights if not reading.states(t, passage) and t not in abbreviated),
                      key=weights.get, reverse=True)
     words = context.words(candidate.paragraph_index)
-    credit = {t: MORPHEME_WEIGHT * max(morpheme_credit(form, words) for form in reading.forms[t] or (t,)) for t in missing}
+    credit = {t: MORPHEME_WEIGHT * max(morpheme_credit(form, words) for form in reading.forms[t]) for t in missing}
     missing_names = [name for name in reading.names if name not in passage]
     heading = context.document.section_of(paragraph).heading
     anchors = [t for t in weights if not reading.states(t, normalize(heading))]

@@ -10,15 +10,18 @@ the glosses only feed BM25 and the answer checks.
 from __future__ import annotations
 
 import gzip
+import math
 import re
-from collections import defaultdict
+import statistics
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from qa.qtype import QType, QuestionType
 from qa.textnorm import Tokenizer, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_WORD = re.compile(r"[a-z][a-z0-9]*(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+_POSSESSIVE = re.compile(r"['’]s\b")
 STOP_WORDS = frozenset(
     """
     a an the of in on at to for from by with about as into over under up down out off and or but so if
@@ -43,6 +46,7 @@ _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING = re.compile(r"^(?:to|a|an|the)\s+")
 EXACT, WITHIN = 2, 1  # a definition that is the English key, or one that holds it among a few words
 MAX_DEFINITION_WORDS = 5
+_SPELLINGS = (("isation", "ization"), ("ise", "ize"), ("tre", "ter"), ("our", "or"))  # British → CC-CEDICT's American
 MAX_GLOSSES = 6  # report words kept per English key
 
 
@@ -57,21 +61,31 @@ def english_kind(question: str) -> QuestionType:
     return next((QuestionType(kind) for pattern, kind in _KIND_OPENINGS if pattern.search(text)), QuestionType(QType.OTHER))
 
 
+def english_words(text: str) -> list[str]:
+    """Lower-cased English words of ``text``, possessives dropped (bureau's → bureau, Bao'an → baoan)."""
+    return _WORD.findall(_POSSESSIVE.sub("", text.lower()).replace("'", "").replace("’", ""))
+
+
 def lemmas(word: str) -> list[str]:
-    """``word`` and its plausible base forms (offices → office, founded → found/founde, stopping → stop)."""
-    forms = [word]
-    if len(word) > 3:
-        if word.endswith("ies"):
-            forms.append(word[:-3] + "y")
-        if word.endswith("es"):
-            forms.append(word[:-2])
-        if word.endswith("s") and not word.endswith("ss"):
-            forms.append(word[:-1])
-        if word.endswith("ed"):
-            forms += [word[:-2], word[:-1], word[:-3]]
-        if word.endswith("ing"):
-            forms += [word[:-3], word[:-3] + "e", word[:-4]]
-    return forms
+    """``word`` and its plausible base forms, in American spelling too (offices → office,
+    founded → found, civilised → civilized → civilize)."""
+    spellings = [word] + [word.replace(british, american) for british, american in _SPELLINGS if british in word]
+    forms = []
+    for spelled in spellings:
+        forms.append(spelled)
+        if len(spelled) <= 3:
+            continue
+        if spelled.endswith("ies"):
+            forms.append(spelled[:-3] + "y")
+        if spelled.endswith("es"):
+            forms.append(spelled[:-2])
+        if spelled.endswith("s") and not spelled.endswith("ss"):
+            forms.append(spelled[:-1])
+        if spelled.endswith("ed"):
+            forms += [spelled[:-2], spelled[:-1], spelled[:-3]]
+        if spelled.endswith("ing"):
+            forms += [spelled[:-3], spelled[:-3] + "e", spelled[:-4]]
+    return list(dict.fromkeys(forms))
 
 
 def dictionary_path() -> Path:
@@ -112,6 +126,7 @@ class Glossary:
         self.tokenizer = tokenizer
         self.dictionary = dictionary or dictionary_path()
         self._index: dict[str, dict[str, int]] | None = None
+        self._specificity: dict[str, float] = {}
         self._pinyin: dict[str, set[str]] | None = None
 
     @property
@@ -128,19 +143,37 @@ class Glossary:
     def index(self) -> dict[str, dict[str, int]]:
         """English key → {Chinese word of the report: how closely its definition matches}. Read once."""
         if self._index is None:
-            index: dict[str, dict[str, int]] = defaultdict(dict)
-            with gzip.open(self.dictionary, "rt", encoding="utf-8") as lines:
-                for line in lines:
-                    if line.startswith("#"):
-                        continue
-                    headword, definitions = _definitions(line)
-                    if len(headword) < 2 or headword not in self.report_text:
-                        continue
-                    for definition in definitions:
-                        for key, closeness in _keys(definition):
-                            index[key][headword] = max(closeness, index[key].get(headword, 0))
-            self._index = dict(index)
+            self._read_dictionary()
         return self._index
+
+    def specificity(self, key: str) -> float:
+        """How specific an English word is, in (0, 1], from the share of dictionary entries whose
+        definitions use it (help, need, new: low; phthalate, octopus: 1), as :func:`qa.keyterms.specificity`
+        does for Chinese. A phrase counts as its most specific word."""
+        if self._index is None:
+            self._read_dictionary()
+        return max((self._specificity.get(word, 1.0) for word in key.split()), default=1.0)
+
+    def _read_dictionary(self) -> None:
+        index: dict[str, dict[str, int]] = defaultdict(dict)
+        entries_using: Counter[str] = Counter()
+        entries = 0
+        with gzip.open(self.dictionary, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if line.startswith("#"):
+                    continue
+                headword, definitions = _definitions(line)
+                entries += 1
+                entries_using.update({word for definition in definitions for word in definition.split()})
+                if len(headword) < 2 or headword not in self.report_text:
+                    continue
+                for definition in definitions:
+                    for key, closeness in _keys(definition):
+                        index[key][headword] = max(closeness, index[key].get(headword, 0))
+        idf = {word: math.log(entries / count) for word, count in entries_using.items()}
+        median = statistics.median(idf.values())
+        self._specificity = {word: value / median for word, value in idf.items() if value < median}
+        self._index = dict(index)
 
     def lookup(self, key: str) -> tuple[str, ...]:
         """The report's words for one English key: pinyin matches, then dictionary matches, closest first."""
@@ -155,7 +188,7 @@ class Glossary:
         Words the dictionary and the report's pinyin do not know map to an empty tuple: the
         report never states them in a form this glossary can find.
         """
-        words = _WORD.findall(question.lower())
+        words = english_words(question)
         found: dict[str, tuple[str, ...]] = {}
         used: set[int] = set()
         for i in range(len(words) - 1):

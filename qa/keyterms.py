@@ -6,8 +6,9 @@ A term's weight is the product of three factors:
 - its rarity in Chinese at large, from the general IDF table that ships with jieba
   (``jieba/analyse/idf.txt``): 现在, 所在, 单位 or 成绩 are common everywhere and are often
   only the asker's wording, while 硕士 or 邮政编码 name the fact being asked about;
-- its part of speech: nouns, names, times and years count fully, verbs, adverbs and
-  numerals a fifth (they are the words a paraphrase changes), question words not at all.
+- its part of speech: nouns, names, dates and years count fully; verbs, adverbs, numerals and
+  relative time words (现在, 目前, 去年: they point at the asker's present, not the report's) a
+  fifth, as they are the words a paraphrase changes; question words not at all.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎
 _POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
 OTHER_POS_FACTOR = 0.2  # verbs, numerals, adverbs: often paraphrased
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+RELATIVE_TIME_WORDS = frozenset(
+    "现在 目前 如今 当前 当下 眼下 现今 今天 今年 去年 明年 前年 最近 近来 近年 近年来 近期 以前 之前 过去 原来 当时 "
+    "以后 之后 将来 未来 今后 日前 近日".split()
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ def pos_factor(term: str, question: str) -> float:
     """1 for a noun, name, time word or year of ``question``, ``OTHER_POS_FACTOR`` for other words."""
     if _YEAR.fullmatch(term):
         return 1.0
+    if term in RELATIVE_TIME_WORDS:
+        return OTHER_POS_FACTOR
     flags = [flag for word, flag in qtype.tagged(question) if term in word or (len(word) >= 2 and word in term)]
     return max((_flag_factor(flag) for flag in flags), default=OTHER_POS_FACTOR)
 

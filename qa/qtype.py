@@ -61,6 +61,7 @@ _MEASURE_CLASSES = {
     **dict.fromkeys(["元", "美元", "欧元", "万元", "亿元", "块", "元钱"], "money"),
     **dict.fromkeys(["%", "％"], "share"),
     **dict.fromkeys(["天", "日", "工作日", "小时", "分钟", "周", "月"], "duration"),
+    **dict.fromkeys(["项", "条", "件", "点", "款"], "items"),
 }
 _MONEY_NOUN = re.compile(r"费用|金额|钱|成本|收入|营收|预算|投资|价格|价值|货值|总值|损失|利润|工资|收费|经费|资金")
 _SHARE_NOUN = re.compile(r"比例|比重|占比|百分比|率")

@@ -24,7 +24,7 @@ _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 STOPWORDS = frozenset(
     """
     的 了 和 与 及 或 是 在 有 为 对 于 把 被 将 也 都 而 并 等 之 其 这 那 该 此 个 名
-    吗 呢 吧 啊 么 什么 多少 几 哪 哪些 哪个 哪里 哪儿 哪一年 谁 怎么 怎样 如何 为什么 是否
+    吗 呢 吧 啊 呀 嘛 哦 啦 呗 么 一共 总共 大概 大约 什么 多少 几 哪 哪些 哪个 哪里 哪儿 哪一年 谁 怎么 怎样 如何 为什么 是否
     请问 一下 告诉 我 你 他们 我们 中 上 下 里 从 到 由 以 所 着 过 得 地 就 还 又 呢 年
     the a an of to in on for and or is are was were be by with what which who how many much
     when where why does did do

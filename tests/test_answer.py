@@ -15,6 +15,9 @@ DATA = Path(__file__).resolve().parent / "data"
 UNANSWERABLE = DATA / "unanswerable.jsonl"
 VARIANTS = DATA / "answerable_variants.jsonl"
 TRADITIONAL_COLLOQUIAL = DATA / "traditional_colloquial.jsonl"
+# written from the report alone by a separate session that never saw the sets above
+INDEPENDENT_CHINESE = DATA / "independent_chinese.jsonl"
+INDEPENDENT_UNANSWERABLE = DATA / "independent_unanswerable.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -140,28 +143,31 @@ def test_abstention_keeps_the_nearest_passages_with_a_reason(assistant):
 
 def test_sets_are_well_formed(seed_report):
     report = "".join(seed_report.read_text(encoding="utf-8").split())
-    variants = read_gold(VARIANTS)
+    variants = read_gold(VARIANTS) + read_gold(TRADITIONAL_COLLOQUIAL) + read_gold(INDEPENDENT_CHINESE)
     assert len(variants) >= 30 and all(q.answerable and q.evidence for q in variants)
     for gold in variants:
         assert all("".join(e.split()) in report for e in gold.evidence), gold.question
-    unanswerable = read_gold(UNANSWERABLE)
+    unanswerable = read_gold(UNANSWERABLE) + read_gold(INDEPENDENT_UNANSWERABLE)
     assert len(unanswerable) >= 30 and not any(q.answerable for q in unanswerable)
     dev = {json.loads(line)["question"] for line in (DATA.parents[2] / "shared" / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
     assert not dev & {q.question for q in variants + unanswerable}
 
 
-def test_abstention_recall_on_unanswerable_set(assistant):
-    questions = read_gold(UNANSWERABLE)
-    abstained = [q.question for q in questions if not assistant.ask(q.question).answered]
-    assert len(abstained) / len(questions) >= 0.8
+@pytest.mark.parametrize(("gold", "recall"), [(UNANSWERABLE, 0.8), (INDEPENDENT_UNANSWERABLE, 0.75)], ids=["own", "independent"])
+def test_abstention_recall_on_unanswerable_set(assistant, gold, recall):
+    questions = read_gold(gold)
+    answered = [q.question for q in questions if assistant.ask(q.question).answered]
+    assert 1 - len(answered) / len(questions) >= recall, answered
 
 
-@pytest.mark.parametrize("gold", [VARIANTS, TRADITIONAL_COLLOQUIAL], ids=lambda path: path.stem)
-def test_false_abstention_on_answerable_variants(assistant, gold):
-    """At most 5% of answerable paraphrased, colloquial and traditional questions abstain."""
+@pytest.mark.parametrize(
+    ("gold", "limit"), [(VARIANTS, 0.05), (TRADITIONAL_COLLOQUIAL, 0.05), (INDEPENDENT_CHINESE, 0.1)], ids=["own", "trad", "independent"]
+)
+def test_false_abstention_on_answerable_variants(assistant, gold, limit):
+    """Few answerable paraphrased, colloquial, traditional and keyword questions abstain."""
     questions = read_gold(gold)
     abstained = [q.question for q in questions if not assistant.ask(q.question).answered]
-    assert len(abstained) / len(questions) <= 0.05, abstained
+    assert len(abstained) / len(questions) <= limit, abstained
 
 
 def test_quantities_read_the_unit_after_the_all_purpose_classifier():
