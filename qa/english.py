@@ -199,7 +199,7 @@ class Glossary:
                     used |= {i, i + 1}
                     break
         for i, word in enumerate(words):
-            if i in used or word in STOP_WORDS or word.isdigit():
+            if i in used or word in STOP_WORDS:
                 continue
             forms = [form for form in dict.fromkeys(lemmas(word)) if self.index.get(form) or form in self.pinyin]
             key = max(forms, key=lambda form: max(self.index.get(form, {}).values(), default=EXACT), default=word)
@@ -207,12 +207,13 @@ class Glossary:
         return found
 
     def chinese_text(self, question: str) -> str:
-        """The report's words for an English question, space-separated, for lexical matching."""
+        """The report's words for an English question, space-separated: the Chinese that the answer
+        checks read in place of the question."""
         return " ".join(word for words in self.glosses(question).values() for word in words)
 
 
 def _keys(definition: str) -> list[tuple[str, int]]:
-    """English keys a definition offers: itself when short, and each of its words and word pairs."""
+    """English keys a definition offers: itself when three words or fewer, and each content word."""
     words = definition.split()
     if len(words) > MAX_DEFINITION_WORDS:
         return []
