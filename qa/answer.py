@@ -86,7 +86,7 @@ class Answerer:
         self.text = normalize(document.text)
         self.idf: dict[str, float] = {}
         self.sentence_vectors: dict[int, np.ndarray] = {}
-        self.passage_words: dict[int, frozenset[str]] = {}
+        self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
         self.read = functools.lru_cache(maxsize=64)(self._read)
 
     def _read(self, question: str) -> Reading:
@@ -123,10 +123,10 @@ class Answerer:
             self.idf[term] = math.log((len(self.passages) + 1) / (df + 0.5))
         return self.idf[term]
 
-    def words(self, index: int) -> frozenset[str]:
-        """The distinct tokens of passage ``index`` (with its headings)."""
+    def words(self, index: int) -> dict[str, tuple[str, ...]]:
+        """The words of passage ``index`` (with its headings), by character (see :func:`by_character`)."""
         if index not in self.passage_words:
-            self.passage_words[index] = frozenset(self.tokenizer.tokenize(self.passages[index]))
+            self.passage_words[index] = by_character(self.tokenizer.tokenize(self.passages[index]))
         return self.passage_words[index]
 
     def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
@@ -301,14 +301,25 @@ def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[
     return found
 
 
-def morpheme_credit(term: str, words: Iterable[str]) -> float:
+def by_character(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each character → the distinct words of two or more characters that hold it."""
+    index: dict[str, set[str]] = {}
+    for word in words:
+        if len(word) >= 2:
+            for char in set(word):
+                index.setdefault(char, set()).add(word)
+    return {char: tuple(sorted(found)) for char, found in index.items()}
+
+
+def morpheme_credit(term: str, words: dict[str, tuple[str, ...]]) -> float:
     """Partial credit for a term the passage lacks but paraphrases with a shared character:
-    the best share of characters in common with one of its words (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67).
-    Chinese terms only: Latin letters in common mean nothing."""
+    the best share of characters in common with one of its words, given :func:`by_character`
+    (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67). Chinese terms only: Latin letters in common mean nothing."""
     if not _HAN.search(term):
         return 0.0
     letters = set(term)
-    return max((len(letters & set(w)) / max(len(term), len(w)) for w in words if len(w) >= 2), default=0.0)
+    sharing = {word for char in letters for word in words.get(char, ())}
+    return max((len(letters & set(w)) / max(len(term), len(w)) for w in sharing), default=0.0)
 
 
 def assess(reading: Reading, candidate: Candidate, context: Answerer) -> Evidence:
