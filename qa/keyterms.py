@@ -14,10 +14,10 @@ A term's weight is the product of three factors:
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import importlib.resources
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,7 +71,8 @@ def specificity(term: str) -> float:
 
 
 def pos_factor(term: str, question: str) -> float:
-    """1 for a noun, name, time word or year of ``question``, ``OTHER_POS_FACTOR`` for other words."""
+    """1 for a noun, name, date or year of ``question``; ``OTHER_POS_FACTOR`` for other words and
+    for relative time words."""
     if _YEAR.fullmatch(term):
         return 1.0
     if term in RELATIVE_TIME_WORDS:

@@ -142,8 +142,8 @@ def _last_word(text: str) -> str:
 
 # --- what a sentence holds ------------------------------------------------------------------
 
-# 7个工作日: the all-purpose 个 before a unit gives way to the unit
 NEAR_WINDOW = 6  # characters between a quantity and the noun it counts
+# 7个工作日: the all-purpose 个 before a unit gives way to the unit
 _QUANTITY = re.compile(rf"({_NUMBER})(?:多|余|来|几)?\s*(?:个(?=工作日|小时|星期|月|批次|人次))?({_MEASURE})")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _DATE = re.compile(
