@@ -20,7 +20,7 @@ from qa.qtype import QType, QuestionType
 from qa.textnorm import Tokenizer, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_WORD = re.compile(r"[a-z][a-z0-9]*")
+_WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
 _POSSESSIVE = re.compile(r"['’]s\b")
 STOP_WORDS = frozenset(
     """
@@ -48,6 +48,11 @@ EXACT, WITHIN = 2, 1  # a definition that is the English key, or one that holds 
 MAX_DEFINITION_WORDS = 5
 _SPELLINGS = (("isation", "ization"), ("ise", "ize"), ("tre", "ter"), ("our", "or"))  # British → CC-CEDICT's American
 MAX_GLOSSES = 6  # report words kept per English key
+_ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+ORDINALS = {
+    **{word: "第" + "一二三四五六七八九十"[i] for i, word in enumerate(_ORDINAL_WORDS)},
+    **{f"{i + 1}{suffix}": "第" + "一二三四五六七八九十"[i] for i, suffix in enumerate("st nd rd th th th th th th th".split())},
+}
 
 
 def is_english(question: str) -> bool:
@@ -171,7 +176,7 @@ class Glossary:
                     for key, closeness in _keys(definition):
                         index[key][headword] = max(closeness, index[key].get(headword, 0))
         idf = {word: math.log(entries / count) for word, count in entries_using.items()}
-        median = statistics.median(idf.values())
+        median = statistics.median(idf.values()) if idf else 0.0
         self._specificity = {word: value / median for word, value in idf.items() if value < median}
         self._index = dict(index)
 
@@ -203,7 +208,8 @@ class Glossary:
                 continue
             forms = [form for form in dict.fromkeys(lemmas(word)) if self.index.get(form) or form in self.pinyin]
             key = max(forms, key=lambda form: max(self.index.get(form, {}).values(), default=EXACT), default=word)
-            found.setdefault(key, self.lookup(key))
+            ordinal = (ORDINALS[word],) if word in ORDINALS and ORDINALS[word] in self.report_text else ()
+            found.setdefault(key, tuple(dict.fromkeys(ordinal + self.lookup(key))))
         return found
 
     def chinese_text(self, question: str) -> str:
