@@ -66,7 +66,7 @@ class Reading:
 
     def states(self, term: str, text: str) -> bool:
         """Whether normalized ``text`` states key ``term`` in one of its forms."""
-        return any(form in text for form in self.forms.get(term, (term,)))
+        return any(form in text for form in self.forms[term])
 
 
 class Answerer:

@@ -9,6 +9,7 @@ the glosses only feed BM25 and the answer checks.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import math
 import re
@@ -133,6 +134,7 @@ class Glossary:
         self._index: dict[str, dict[str, int]] | None = None
         self._specificity: dict[str, float] = {}
         self._pinyin: dict[str, set[str]] | None = None
+        self.glosses = functools.lru_cache(maxsize=64)(self._glosses)
 
     @property
     def pinyin(self) -> dict[str, set[str]]:
@@ -187,11 +189,12 @@ class Glossary:
         closest = sorted((word for word, closeness in matches.items() if closeness == best), key=lambda w: (-len(w), w))
         return tuple(dict.fromkeys([*sorted(self.pinyin.get(key, ())), *closest]))[:MAX_GLOSSES]
 
-    def glosses(self, question: str) -> dict[str, tuple[str, ...]]:
+    def _glosses(self, question: str) -> dict[str, tuple[str, ...]]:
         """Each content word (or dictionary phrase) of an English question → the report's words for it.
 
         Words the dictionary and the report's pinyin do not know map to an empty tuple: the
-        report never states them in a form this glossary can find.
+        report never states them in a form this glossary can find. Cached as ``glosses``:
+        retrieval and the answer checks read the same question. Do not modify the result.
         """
         words = english_words(question)
         found: dict[str, tuple[str, ...]] = {}
