@@ -17,13 +17,16 @@ from pathlib import Path
 from bench.common import ROOT, bench_env, dev_questions
 
 GOALS = {
-    # key: (description, test)
-    "warm_ratio": ("≤ 1.3× one encode", lambda v: v <= 1.3),
-    "cold_start_s": ("≤ 5 s", lambda v: v <= 5.0),
-    "index_build_s": ("≤ 10 s", lambda v: v <= 10.0),
-    "rss_mb": ("≤ 1.2 GB (1200 MiB)", lambda v: v <= 1200.0),
-    "scale_hybrid_p50_ms": ("≤ 50 ms", lambda v: v <= 50.0),
-    "ann_recall_at_10": ("≥ 0.99", lambda v: v >= 0.99),
+    # key: (description, test of the whole result)
+    "warm_ratio": ("≤ 1.3× one encode", lambda r: r["warm_ratio"] <= 1.3),
+    "cold_start_s": ("≤ 5 s", lambda r: r["cold_start_s"] <= 5.0),
+    "index_build_s": ("≤ 10 s", lambda r: r["index_build_s"] <= 10.0),
+    "rss_mb": ("≤ 1.2 GB (1200 MiB)", lambda r: r["rss_mb"] <= 1200.0),
+    "scale_hybrid_p50_ms": ("≤ 50 ms", lambda r: r["scale_hybrid_p50_ms"] <= 50.0),
+    "ann_recall_at_10": ("≥ 0.99", lambda r: r["ann_recall_at_10"] >= 0.99),
+    "library_add_one_s": ("≤ 3× index build", lambda r: r["library_add_one_s"] <= 3 * r["index_build_s"]),
+    "library_warm_start_s": ("≤ 1.5× cold start", lambda r: r["library_warm_start_s"] <= 1.5 * r["cold_start_s"]),
+    "library_warm_ask_p50_ms": ("≤ 2× warm ask", lambda r: r["library_warm_ask_p50_ms"] <= 2 * r["warm_ask_p50_ms"]),
 }
 # (label, our key, baseline key, unit)
 ROWS = [
@@ -42,6 +45,10 @@ ROWS = [
     ("100k: ANN recall@10 vs exact", "ann_recall_at_10", None, ""),
     ("100k: hybrid top-10 p50", "scale_hybrid_p50_ms", "baseline_scale_hybrid_p50_ms", "ms"),
     ("100k: hybrid incl. query encode p50", "scale_hybrid_with_encode_p50_ms", None, "ms"),
+    ("library of 200: build from scratch", "library_build_s", None, "s"),
+    ("library of 200: one report added", "library_add_one_s", None, "s"),
+    ("library of 200: fresh `ask`, nothing changed", "library_warm_start_s", None, "s"),
+    ("library of 200: warm ask p50", "library_warm_ask_p50_ms", None, "ms"),
 ]
 NOTES = [
     "baselines: rank-bm25 BM25Okapi + jieba.lcut_for_search for lexical; the naive pipeline "
@@ -73,7 +80,7 @@ def table(result: dict) -> str:
         ours, base = result.get(key), result.get(base_key) if base_key else None
         ratio = f"{ours / base:.3f}" if isinstance(ours, (int, float)) and isinstance(base, (int, float)) and base else "—"
         goal, test = GOALS.get(key, ("", None))
-        met = "—" if test is None or ours is None else ("yes" if test(ours) else "NO")
+        met = "—" if test is None or ours is None else ("yes" if _met(test, result) else "NO")
         lines.append((label, _fmt(ours, unit), _fmt(base, unit), ratio, goal, met))
     widths = [max(len(str(row[i])) for row in lines) for i in range(len(header))]
     out = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in lines]
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object with every contract key")
     parser.add_argument("--scale-paragraphs", type=int, default=100_000)
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k run (development only)")
+    parser.add_argument("--no-library", action="store_true", help="skip the 200-report library (development only)")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--table-from", type=Path, metavar="JSON", help="only print the table of a saved --json result")
     args = parser.parse_args(argv)
@@ -105,9 +113,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from embeddings import report_qa_home, resolve_model
 
-    from bench import scale, startup, warm
+    from bench import library, scale, startup, warm
     from qa import Assistant
-    from qa.retrieve import passage_text
 
     questions = dev_questions()
     home = report_qa_home()
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         # Whole processes first, while this process is still small.
         result.update(startup.ours(questions_file, runs=args.cold_runs))
         assistant = Assistant()  # hybrid, default model and home (cached by now)
-        passages = [passage_text(assistant.document, p) for p in assistant.document.paragraphs]
+        passages = assistant.library.prepared[0].passages
         model_dir = resolve_model(None)
         result.update(startup.naive(model_dir, home / "bench" / "naive", passages, questions_file, runs=args.cold_runs))
 
@@ -128,16 +135,25 @@ def main(argv: list[str] | None = None) -> int:
         result.update(warm.run_index_build(assistant))
         result.update(warm.run_bm25_warm(Assistant(retriever="bm25"), questions))
         result.update(_naive_warm(model_dir, home / "bench" / "naive", questions))
+        if not args.no_library:
+            result.update(library.run_library(assistant, questions, home, Path(scratch)))
         if not args.no_scale:
-            result.update(scale.run_scale(assistant.document, assistant.retriever.encoder, questions, home / "bench",
+            result.update(scale.run_scale(assistant.library.documents[0], assistant.retriever.encoder, questions, home / "bench",
                                           paragraphs=args.scale_paragraphs))
     result["model"] = str(assistant.retriever.encoder.model_id)
     result["load_avg"] = [round(x, 2) for x in (*load_before, *os.getloadavg())][::1]
     result["bench_total_s"] = round(time.perf_counter() - started, 1)
-    result["goals_met"] = {key: bool(test(result[key])) for key, (_, test) in GOALS.items() if key in result}
+    result["goals_met"] = {key: _met(test, result) for key, (_, test) in GOALS.items() if key in result}
     result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in result.items()}
     print(json.dumps(result, ensure_ascii=False) if args.json else table(result))
     return 0
+
+
+def _met(test, result: dict) -> bool:
+    try:
+        return bool(test(result))
+    except KeyError:  # a figure it compares with was not measured in this run
+        return False
 
 
 def _naive_warm(model_dir: str, state: Path, questions: list[str]) -> dict[str, object]:

@@ -28,8 +28,9 @@ import numpy as np
 from bench.common import log, percentile_ms
 from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, synthetic_corpus
 from qa.document import Document
-from qa.lexical import LexicalIndex, quoted_terms
-from qa.retrieve import passage_text, weighted_fusion
+from qa.lexical import LexicalIndex, index_tokens, quoted_terms
+from qa.passages import passage_text
+from qa.retrieve import weighted_fusion
 from qa.textnorm import Tokenizer
 
 TOP_K = 10
@@ -43,39 +44,14 @@ BASELINE_STOPWORDS = frozenset("的 了 和 是 在 有 为 对 与 及 什么 �
 _PUNCT = re.compile(r"^[\W_]+$")
 
 
-class _Pretokenized:
-    """A tokenizer that knows the synthetic paragraphs' tokens and tokenizes anything else."""
+def scale_lexical_index(corpus: Corpus, tokenizer: Tokenizer) -> LexicalIndex:
+    """The project's LexicalIndex over the synthetic paragraphs, their tokens computed per sentence.
 
-    def __init__(self, tokenizer: Tokenizer, known: dict[str, list[str]]) -> None:
-        self._tokenizer, self._known = tokenizer, known
-
-    def tokenize(self, text: str) -> list[str]:
-        tokens = self._known.get(text)
-        return tokens if tokens is not None else self._tokenizer.tokenize(text)
-
-
-class _ScaleLexicalIndex(LexicalIndex):
-    """The project's LexicalIndex, fed each synthetic paragraph's tokens computed per sentence.
-
-    A paragraph's index tokens are whatever ``LexicalIndex`` makes of each of its sentences
-    (jieba tokens, plus their pinyin where the project adds it), concatenated: BM25 sees a bag
-    of words, so this equals tokenizing the paragraph whole, at 1/600 of the cost.
+    A paragraph's index tokens are the :func:`index_tokens` of each of its sentences,
+    concatenated: BM25 sees a bag of words, so this equals tokenizing the paragraph whole, at
+    1/600 of the cost.
     """
-
-    def __init__(self, corpus: Corpus, texts: Sequence[str], tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
-        per_paragraph = paragraph_tokens(corpus, [[t for t in self._sentence_tokens(s) if t] for s in corpus.sentences])
-        self._known = {text: tokens or [""] for text, tokens in zip(texts, per_paragraph)}
-        super().__init__(texts, tokenizer=_Pretokenized(tokenizer, self._known))
-        self.tokenizer = tokenizer
-
-    def _sentence_tokens(self, sentence: str) -> list[str]:
-        passage_tokens = getattr(super(), "_passage_tokens", None)
-        return passage_tokens(sentence) if passage_tokens else self.tokenizer.tokenize(sentence)
-
-    def _passage_tokens(self, passage: str) -> list[str]:
-        known = self._known.get(passage)
-        return known if known is not None else super()._passage_tokens(passage)
+    return LexicalIndex(paragraph_tokens(corpus, [index_tokens(tokenizer, s) for s in corpus.sentences]), tokenizer)
 
 
 def baseline_tokenize(text: str) -> list[str]:
@@ -176,7 +152,6 @@ def run_scale(document: Document, encoder, questions: Sequence[str], cache_dir: 
     out: dict[str, object] = {}
     started = time.perf_counter()
     corpus: Corpus = synthetic_corpus(document, paragraphs)
-    texts = [corpus.text(i) for i in range(len(corpus))]
     out["scale_paragraphs"] = len(corpus)
     out["scale_distinct_sentences"] = len(corpus.sentences)
     log(f"scale: {len(corpus)} synthetic paragraphs from {len(corpus.sentences)} report sentences")
@@ -184,7 +159,7 @@ def run_scale(document: Document, encoder, questions: Sequence[str], cache_dir: 
     # --- lexical: ours ---------------------------------------------------------------------
     tokenizer = Tokenizer(quoted_terms([passage_text(document, p) for p in document.paragraphs]))
     start = time.perf_counter()
-    lexical = _ScaleLexicalIndex(corpus, texts, tokenizer)
+    lexical = scale_lexical_index(corpus, tokenizer)
     out["scale_bm25_index_s"] = round(time.perf_counter() - start, 2)
     out["scale_bm25_p50_ms"], bm25_top = _p50(lambda i: top_k(lexical.scores(questions[i]), TOP_K), len(questions))
 

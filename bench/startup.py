@@ -17,12 +17,12 @@ COLD_RUNS = 3
 QUESTION = "凤岗办事处有多少名员工？"
 
 
-def _report_qa() -> list[str]:
+def report_qa_command() -> list[str]:
     script = VENV_BIN / "report-qa"
     return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
 
 
-def _check(run, what: str) -> None:
+def check_output(run, what: str) -> None:
     if run.returncode != 0:
         raise RuntimeError(f"{what} failed with exit code {run.returncode}: {run.stderr.strip()[-2000:]}")
     for line in run.stdout.splitlines():
@@ -31,18 +31,18 @@ def _check(run, what: str) -> None:
 
 def ours(questions_file: Path, runs: int = COLD_RUNS) -> dict[str, object]:
     env = bench_env()
-    batch = run_measured([*_report_qa(), "ask", "--json", "--file", str(questions_file)], env=env)
-    _check(batch, "report-qa ask --file")
+    batch = run_measured([*report_qa_command(), "ask", "--json", "--file", str(questions_file)], env=env)
+    check_output(batch, "report-qa ask --file")
     answered = len(batch.stdout.splitlines())
     cold = []
     for _ in range(runs):
-        run = run_measured([*_report_qa(), "ask", QUESTION, "--json"], env=env)
-        _check(run, "report-qa ask")
+        run = run_measured([*report_qa_command(), "ask", QUESTION, "--json"], env=env)
+        check_output(run, "report-qa ask")
         cold.append(run)
     bm25 = []
     for _ in range(runs):
-        run = run_measured([*_report_qa(), "ask", QUESTION, "--json", "--retriever", "bm25"], env=env)
-        _check(run, "report-qa ask --retriever bm25")
+        run = run_measured([*report_qa_command(), "ask", QUESTION, "--json", "--retriever", "bm25"], env=env)
+        check_output(run, "report-qa ask --retriever bm25")
         bm25.append(run)
     out = {
         "cold_start_s": round(statistics.median(r.first_line_s for r in cold), 3),
@@ -63,13 +63,13 @@ def naive(model_dir: str, state: Path, passages: list[str], questions_file: Path
     passages_file.write_text(json.dumps(passages, ensure_ascii=False), encoding="utf-8")
     base = [sys.executable, "-m", "bench.naive"]
     build = run_measured([*base, "build", model_dir, str(state), str(passages_file)], env=env)
-    _check(build, "naive build")
+    check_output(build, "naive build")
     batch = run_measured([*base, "ask", model_dir, str(state), "--file", str(questions_file)], env=env)
-    _check(batch, "naive ask --file")
+    check_output(batch, "naive ask --file")
     cold = []
     for _ in range(runs):
         run = run_measured([*base, "ask", model_dir, str(state), QUESTION], env=env)
-        _check(run, "naive ask")
+        check_output(run, "naive ask")
         cold.append(run)
     out = {
         "baseline_index_build_s": round(json.loads(build.stdout)["build_s"], 3),

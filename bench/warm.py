@@ -15,7 +15,7 @@ PASSES = 3
 def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[str, object]:
     """Warm ask and encode, interleaved per pass so drifting machine load hits both alike."""
     encoder = assistant.retriever.encoder
-    forget = _query_cache_clearer(encoder)
+    forget = query_cache_clearer(encoder)
     for question in questions[:5]:  # warm-up: first calls allocate and fill caches
         assistant.ask(question)
         encoder.encode_queries([question])
@@ -34,7 +34,7 @@ def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[
     return out
 
 
-def _query_cache_clearer(encoder):
+def query_cache_clearer(encoder):
     """Empties the encoder's query-vector cache (if it has one) so every timed ask encodes.
 
     The dev questions repeat across passes; a real new question is never cached.
@@ -48,10 +48,8 @@ def run_bm25_warm(bm25_assistant, questions: Sequence[str], passes: int = PASSES
     from rank_bm25 import BM25Okapi
 
     from bench.scale import baseline_tokenize
-    from qa.retrieve import passage_text
 
-    document = bm25_assistant.document
-    passages = [passage_text(document, p) for p in document.paragraphs]
+    passages = bm25_assistant.library.prepared[0].passages
     okapi = BM25Okapi([baseline_tokenize(p) for p in passages])
     lexical = bm25_assistant.retriever.lexical
     for question in questions[:5]:
@@ -65,17 +63,16 @@ def run_bm25_warm(bm25_assistant, questions: Sequence[str], passes: int = PASSES
 
 
 def run_index_build(assistant) -> dict[str, object]:
-    """Time ``VectorIndex.load_or_build`` into an empty folder with the encoder already loaded."""
-    from embeddings import VectorIndex
+    """Time encoding and storing the report's vectors into an empty folder, the encoder already loaded."""
+    from embeddings.vector_store import VectorStore
 
-    from qa.retrieve import passage_text
-
-    document = assistant.document
-    passages = [passage_text(document, p) for p in document.paragraphs]
+    encoder = assistant.retriever.encoder
+    passages = assistant.library.prepared[0].passages
     with tempfile.TemporaryDirectory(prefix="report-qa-bench-") as directory:
+        store = VectorStore(Path(directory), encoder.model_id, encoder.dim)
         start = time.perf_counter()
-        index = VectorIndex.load_or_build(Path(directory), assistant.retriever.encoder, passages, log=lambda message: None)
+        [vectors] = store.sync([("report", passages)], encoder, log=lambda message: None)
         seconds = time.perf_counter() - start
-    assert len(index) == len(passages)
+    assert len(vectors) == len(passages)
     log(f"index build {seconds:.2f} s for {len(passages)} passages")
     return {"index_build_s": round(seconds, 3), "index_passages": len(passages)}

@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa import keyterms, qtype
-from qa.document import Document, Paragraph, Sentence
+from qa.document import Paragraph, Sentence
 from qa.english import Glossary, english_kind, is_english
 from qa.qtype import QType, QuestionType
 from qa.results import Highlight
-from qa.retrieve import Candidate, passage_text
+from qa.library import Library, LibraryPassage
+from qa.passages import passage_context
+from qa.retrieve import Candidate
 from qa.textnorm import Tokenizer, normalize
 
 if TYPE_CHECKING:
@@ -70,20 +72,20 @@ class Reading:
 
 
 class Answerer:
-    """Highlights and the answered / not-answered decision for one document.
+    """Highlights and the answered / not-answered decision over one library.
 
-    Holds per-document state: term IDF, normalized passages and cached sentence vectors.
+    Holds per-library state: term IDF, normalized passages and cached sentence vectors.
     """
 
     def __init__(
-        self, document: Document, tokenizer: Tokenizer, encoder: Encoder | None = None, glossary: Glossary | None = None
+        self, library: Library, tokenizer: Tokenizer, encoder: Encoder | None = None, glossary: Glossary | None = None
     ) -> None:
-        self.document = document
+        self.library = library
         self.tokenizer = tokenizer
         self.encoder = encoder
         self.glossary = glossary
-        self.passages = [normalize(passage_text(document, p)) for p in document.paragraphs]
-        self.text = normalize(document.text)
+        self.passages = [p.normalized for p in library.passages]
+        self.text = "\n".join(self.passages)
         self.idf: dict[str, float] = {}
         self.sentence_vectors: dict[int, np.ndarray] = {}
         self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
@@ -108,9 +110,9 @@ class Answerer:
             return max(self.weight(w) * keyterms.specificity(w) for w in words)
         return UNGLOSSED_FACTOR * self.weight(key) * self.glossary.specificity(key)
 
-    def highlight(self, question: str, paragraph: Paragraph) -> tuple[Highlight, ...]:
-        """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
-        return highlight(question, paragraph, self)
+    def highlight(self, question: str, passage: LibraryPassage) -> tuple[Highlight, ...]:
+        """The one or two sentences of ``passage`` that answer ``question`` (offsets into its text)."""
+        return highlight(question, passage, self)
 
     def judge(self, question: str, candidates: Sequence[Candidate], keep: int) -> Judgement:
         """Re-rank candidates by answer evidence, keep ``keep``, and decide (see :func:`judge`)."""
@@ -129,15 +131,15 @@ class Answerer:
             self.passage_words[index] = by_character(self.tokenizer.tokenize(self.passages[index]))
         return self.passage_words[index]
 
-    def sentence_cosines(self, question: str, paragraph: Paragraph) -> np.ndarray | None:
-        """Cosine of each of ``paragraph``'s :func:`answer_units` to the question, or None without an encoder."""
+    def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None:
+        """Cosine of each of ``passage``'s :func:`answer_units` to the question, or None without an encoder."""
         if self.encoder is None:
             return None
         query = self.encoder.encode_query(question)
-        vectors = self.sentence_vectors.get(paragraph.index)
+        vectors = self.sentence_vectors.get(passage.index)
         if vectors is None:
-            vectors = np.asarray(self.encoder.encode_passages([s.text for s in answer_units(paragraph)]), dtype=np.float32)
-            self.sentence_vectors[paragraph.index] = vectors
+            vectors = np.asarray(self.encoder.encode_passages([s.text for s in answer_units(passage.paragraph)]), dtype=np.float32)
+            self.sentence_vectors[passage.index] = vectors
         return vectors @ query
 
 
@@ -184,17 +186,17 @@ def answer_units(paragraph: Paragraph) -> tuple[Sentence, ...]:
     return tuple(units)
 
 
-def sentence_scores(question: str, paragraph: Paragraph, context: Answerer) -> list[float]:
-    """Score of each of ``paragraph``'s :func:`answer_units` as the answer to ``question``."""
+def sentence_scores(question: str, passage: LibraryPassage, context: Answerer) -> list[float]:
+    """Score of each of ``passage``'s :func:`answer_units` as the answer to ``question``."""
     reading = context.read(question)
     focus = _focus_terms(reading.kind, context.tokenizer)
-    section = context.document.section_of(paragraph)
-    topic = normalize(f"{section.heading}\n{paragraph.subsection or ''}")  # what 该党支部 in any sentence refers to
+    paragraph = passage.paragraph
+    topic = normalize("\n".join(passage_context(passage.document, paragraph)))  # what 该党支部 in any sentence refers to
     scores = [
         coverage(reading, f"{normalize(s.text)}\n{topic}") + _type_score(reading.kind, s.text, reading.text, focus)
         for s in answer_units(paragraph)
     ]
-    cosines = context.sentence_cosines(question, paragraph)
+    cosines = context.sentence_cosines(question, passage)
     if cosines is not None and len(cosines) > 1 and np.ptp(cosines) > 1e-6:
         scaled = (cosines - cosines.min()) / np.ptp(cosines)
         scores = [s + DENSE_WEIGHT * float(c) for s, c in zip(scores, scaled)]
@@ -218,12 +220,13 @@ def _pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
     return sorted(picked)[:MAX_HIGHLIGHTS]
 
 
-def highlight(question: str, paragraph: Paragraph, context: Answerer) -> tuple[Highlight, ...]:
-    """The one or two sentences of ``paragraph`` that answer ``question`` (offsets into its text)."""
+def highlight(question: str, passage: LibraryPassage, context: Answerer) -> tuple[Highlight, ...]:
+    """The one or two sentences of ``passage`` that answer ``question`` (offsets into its paragraph)."""
+    paragraph = passage.paragraph
     if not paragraph.sentences or not context.read(question).weights:
         return ()
     units = answer_units(paragraph)
-    picked = _pick(sentence_scores(question, paragraph, context), units)
+    picked = _pick(sentence_scores(question, passage, context), units)
     highlights = []
     for i in picked:
         sentence = units[i]
@@ -324,18 +327,18 @@ def morpheme_credit(term: str, words: dict[str, tuple[str, ...]]) -> float:
 
 def assess(reading: Reading, candidate: Candidate, context: Answerer) -> Evidence:
     """Score one candidate as the answer from general evidence: key-term coverage, kind, focus."""
-    passage = context.passages[candidate.paragraph_index]
-    paragraph = context.document.paragraphs[candidate.paragraph_index]
+    passage = context.passages[candidate.passage_index]
+    paragraph = context.library.passages[candidate.passage_index].paragraph
     kind, weights = reading.kind, reading.weights
     focus = _focus_terms(kind, context.tokenizer)
     total = sum(weights.values()) or 1.0
     abbreviated = abbreviated_terms(normalize(reading.text), list(weights), passage)
     missing = sorted((t for t in weights if not reading.states(t, passage) and t not in abbreviated),
                      key=weights.get, reverse=True)
-    words = context.words(candidate.paragraph_index)
+    words = context.words(candidate.passage_index)
     credit = {t: MORPHEME_WEIGHT * max(morpheme_credit(form, words) for form in reading.forms[t]) for t in missing}
     missing_names = [name for name in reading.names if name not in passage]
-    heading = context.document.section_of(paragraph).heading
+    heading = context.library.passages[candidate.passage_index].section.heading
     anchors = [t for t in weights if not reading.states(t, normalize(heading))]
     features = {
         "coverage": 1.0 - sum(weights[t] * (1 - credit[t]) for t in missing) / total,
@@ -372,7 +375,7 @@ def _agreement(candidates: Sequence[Candidate]) -> bool:
         return False
     by_bm25 = max(candidates, key=lambda c: c.signals.get("bm25", 0.0))
     by_dense = max(candidates, key=lambda c: c.signals["dense"])
-    return by_bm25.paragraph_index == by_dense.paragraph_index
+    return by_bm25.passage_index == by_dense.passage_index
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,38 @@
-"""The public facade: ``Assistant(report).ask(question) -> Answer``."""
+"""The public facade: ``Assistant(library).ask(question) -> Answer``."""
 
 from __future__ import annotations
 
-import re
+import os
+import shutil
 import sys
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from qa.answer import RERANK_DEPTH, Answerer
-from qa.document import Document
-from qa.ingest import read_report
+from qa.doccache import DocumentCache
+from qa.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.library import UPLOADS_PREFIX, Library, read_library, summary
 from qa.question import clean_question
 from qa.results import Answer, Citation, Passage
-from qa.retrieve import Retriever, RetrieverName, passage_text
+from qa.retrieve import Retriever, RetrieverName
+
+if TYPE_CHECKING:
+    from embeddings import Encoder
 
 SEED_REPORTS = Path(__file__).resolve().parent.parent / "seeds"
 DEFAULT_TOP_K = 3
+UPLOADS_DIR = "uploads"
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def default_report() -> Path:
-    """The shipped report: the first file in ``seeds/``."""
+    """The shipped library: the ``seeds/`` folder."""
     return SEED_REPORTS
 
 
@@ -27,16 +40,35 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+class UnknownDocument(KeyError):
+    """A question limited to a source the library does not hold."""
+
+    def __str__(self) -> str:
+        return f"no document {self.args[0]!r} in the library (see `report-qa list`)"
+
+
+@dataclass(frozen=True)
+class _Indexes:
+    """Everything a question reads, built together for one state of the library."""
+
+    library: Library
+    retriever: Retriever
+    answerer: Answerer
+
+
 class Assistant:
-    """Answers questions about one report with verbatim, cited passages.
+    """Answers questions about a library of reports with verbatim, cited passages.
 
     Args:
-        report: a ``.txt``/``.md`` file or a folder holding one; default: the shipped seed.
+        report: a report file or a folder of them (a library); default: the shipped ``seeds/``.
         retriever: ``"bm25"``, ``"dense"`` or ``"hybrid"`` (default).
         model: encoder model name or path (default: env ``REPORT_QA_MODEL``, else
             multilingual-e5-small prepared offline); unused by ``"bm25"``.
         home: state folder (default: env ``REPORT_QA_HOME``, else the user cache dir).
-        log: where one-line notices (index rebuilt, model prepared) go.
+        uploads: also serve the files added with :meth:`add_report` (kept in ``home/uploads/``).
+        encoder: an already loaded encoder to share (default: load ``model``).
+        log: where one-line notices (documents encoded, model prepared) go.
+        progress: show a progress bar while encoding.
     """
 
     def __init__(
@@ -46,27 +78,86 @@ class Assistant:
         retriever: RetrieverName = "hybrid",
         model: str | None = None,
         home: str | Path | None = None,
+        uploads: bool = False,
+        encoder: Encoder | None = None,
         log: Callable[[str], None] = _stderr,
         progress: bool = False,
     ) -> None:
-        self.document: Document = read_report(report or default_report())
-        encoder = vectors = None
-        if retriever != "bm25":
-            encoder, vectors = load_dense(self.document, model=model, home=home, log=log, progress=progress)
-        self.retriever = Retriever(self.document, retriever, encoder=encoder, vectors=vectors)
-        self.answerer = Answerer(self.document, self.retriever.lexical.tokenizer, encoder, self.retriever.glossary)
+        from embeddings import report_qa_home
 
-    def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Answer:
-        """Answer one question; raises :class:`qa.question.QuestionError` for an unaskable one."""
+        self.home = Path(home) if home else report_qa_home()
+        self.report = Path(report or default_report())
+        self.mode = retriever
+        self.log = log
+        self.progress = progress
+        self.uploads = self.home / UPLOADS_DIR if uploads else None
+        self.encoder: Encoder | None = None
+        if retriever != "bm25":
+            from embeddings import Encoder
+
+            self.encoder = encoder or Encoder(model, home=self.home)
+        extra = [(self.uploads, UPLOADS_PREFIX)] if self.uploads else []
+        library = read_library(self.report, self.home, extra)
+        if not library.documents:
+            first = library.unreadable[0]
+            raise ReportError(f"{self.report}: no readable report ({first.source}: {first.error})")
+        self._indexes = self._index(library)
+        self._adding = threading.Lock()
+
+    @property
+    def library(self) -> Library:
+        """The library as it is now (it grows with :meth:`add_report`)."""
+        return self._indexes.library
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._indexes.retriever
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._indexes.answerer
+
+    def _index(self, library: Library) -> _Indexes:
+        vectors = None
+        if self.encoder is not None:
+            from embeddings import VectorIndex
+            from embeddings.vector_store import VectorStore, store_directory
+
+            store = VectorStore(store_directory(self.home, self.encoder.model_id), self.encoder.model_id, self.encoder.dim)
+            per_document = store.sync(
+                [(item.document.source, item.passages) for item in library.prepared],
+                self.encoder,
+                progress=self.progress,
+                log=self.log,
+            )
+            vectors = VectorIndex(np.concatenate(per_document), self.encoder.dim)
+        retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors)
+        answerer = Answerer(library, retriever.lexical.tokenizer, self.encoder, retriever.glossary)
+        return _Indexes(library, retriever, answerer)
+
+    def ask(self, question: str, top_k: int = DEFAULT_TOP_K, documents: Sequence[str] | None = None) -> Answer:
+        """Answer one question from the whole library, or only from ``documents`` (sources).
+
+        Raises :class:`qa.question.QuestionError` for an unaskable question and
+        :class:`UnknownDocument` for a source the library does not hold.
+        """
         question = clean_question(question)
-        candidates = self.retriever.search(question, max(top_k, RERANK_DEPTH))
-        judgement = self.answerer.judge(question, candidates, keep=max(top_k, 1))
+        indexes = self._indexes  # one consistent state, even while a report is being added
+        mask = None
+        if documents:
+            try:
+                mask = indexes.library.passage_mask(documents)
+            except KeyError as error:
+                raise UnknownDocument(error.args[0]) from None
+        candidates = indexes.retriever.search(question, max(top_k, RERANK_DEPTH), mask)
+        judgement = indexes.answerer.judge(question, candidates, keep=max(top_k, 1))
         passages = []
         for rank, candidate in enumerate(judgement.candidates, start=1):
-            paragraph = self.document.paragraphs[candidate.paragraph_index]
-            section = self.document.section_of(paragraph)
+            item = indexes.library.passages[candidate.passage_index]
+            paragraph, section = item.paragraph, item.section
             citation = Citation(
-                document=self.document.title,
+                document=item.document.title,
+                source=item.document.source,
                 section=section.heading,
                 section_number=section.index + 1,
                 subsection=paragraph.subsection,
@@ -81,27 +172,71 @@ class Assistant:
                     text=paragraph.text,
                     citation=citation,
                     paragraph_index=paragraph.index,
-                    highlights=self.answerer.highlight(question, paragraph),
+                    highlights=indexes.answerer.highlight(question, item),
                     signals=candidate.signals,
                 )
             )
         return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
 
+    def summaries(self) -> list[dict[str, Any]]:
+        """The ``list`` object of every document, then of every unreadable file."""
+        library = self.library
+        return [summary(d, indexed=self.mode != "bm25") for d in library.documents] + [
+            {"source": u.source, "error": u.error} for u in library.unreadable
+        ]
 
-def index_directory(document: Document, home: str | Path | None = None) -> Path:
-    """Folder of a report's persisted vector index under ``$REPORT_QA_HOME/index/``."""
-    from embeddings import report_qa_home
+    def add_report(self, path: str | Path, name: str | None = None) -> dict[str, Any]:
+        """Add a report file to the library's uploads and make it searchable at once.
 
-    name = re.sub(r"[^\w.-]+", "_", Path(document.source).stem or "report")
-    return (Path(home) if home else report_qa_home()) / "index" / name
+        The file is read first; an unsupported, corrupt, empty or duplicate file raises
+        :class:`ReportError` and leaves the library as it was. Returns the new document's
+        ``list`` object.
+        """
+        if self.uploads is None:
+            raise ReportError("this library takes no uploads")
+        path = Path(path)
+        name = Path(name or path.name).name
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise ReportError(f"{name}: unsupported file type (expected .txt, .md, .docx, .pdf, .html)")
+        if not path.is_file():
+            raise ReportError(f"{name}: no such file")
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise ReportError(f"{name}: the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        with self._adding:
+            library = self.library
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            target = _free_name(self.uploads, name)
+            staged = _stage_copy(path, self.uploads)
+            try:
+                cache = DocumentCache(self.home)
+                sha256 = cache.sha256(staged)
+                for existing in library.prepared:
+                    if existing.sha256 == sha256:
+                        raise ReportError(f"{name}: already in the library as {existing.document.source}")
+                prepared = cache.read(staged, UPLOADS_PREFIX + target.name)
+                os.replace(staged, target)
+            finally:
+                staged.unlink(missing_ok=True)
+            cache.sha256(target)  # remember the stored file, so a restart does not hash it again
+            cache.flush()
+            self._indexes = self._index(Library([*library.prepared, prepared], library.unreadable))
+        return summary(prepared.document, indexed=self.mode != "bm25")
 
 
-def load_dense(document: Document, *, model: str | None = None, home: str | Path | None = None,
-               log: Callable[[str], None] = _stderr, progress: bool = False):
-    """Load the encoder and the report's vector index, building or repairing the index as needed."""
-    from embeddings import Encoder, VectorIndex
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem-2.ext`` … when that name is taken."""
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    number = 2
+    while candidate.exists():
+        candidate = folder / f"{stem}-{number}{suffix}"
+        number += 1
+    return candidate
 
-    encoder = Encoder(model, home=Path(home) if home else None)
-    passages = [passage_text(document, p) for p in document.paragraphs]
-    vectors = VectorIndex.load_or_build(index_directory(document, home), encoder, passages, progress=progress, log=log)
-    return encoder, vectors
+
+def _stage_copy(path: Path, folder: Path) -> Path:
+    """A hidden copy of ``path`` inside ``folder`` (same suffix), not yet part of the library."""
+    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=path.suffix.lower(), delete=False)
+    with handle, path.open("rb") as source:
+        shutil.copyfileobj(source, handle)
+    return Path(handle.name)

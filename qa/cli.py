@@ -1,4 +1,4 @@
-"""The ``report-qa`` command line: ask, eval, index, serve."""
+"""The ``report-qa`` command line: ask, list, eval, index, serve."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings.models import ModelUnavailable
-from qa.assistant import DEFAULT_TOP_K, Assistant
+from qa.assistant import DEFAULT_TOP_K, Assistant, UnknownDocument, default_report
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.ingest import ReportError
+from qa.library import read_library, summary
 from qa.question import QuestionError, clean_question
 from qa.results import Answer, refusal
 from qa.retrieve import RETRIEVERS
@@ -26,9 +27,11 @@ class UserError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="report-qa", description="Find the passages of a report that answer a question.")
+    parser = argparse.ArgumentParser(prog="report-qa", description="Find the passages of your reports that answer a question.")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--report", help="report file (.txt/.md) or folder; default: the shipped seed report")
+    common.add_argument(
+        "--report", help="a report file (.txt .md .docx .pdf .html) or a folder of them (a library); default: seeds/"
+    )
     common.add_argument("--model", help="encoder model name or path (default: $REPORT_QA_MODEL or multilingual-e5-small)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -38,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"passages to return (default {DEFAULT_TOP_K})")
     ask.add_argument("--json", action="store_true", help="print the contract JSON object")
     ask.add_argument("--retriever", choices=RETRIEVERS, default="hybrid")
+    ask.add_argument("--document", action="append", metavar="SOURCE",
+                     help="only answer from this document (its source, as `list` prints it); repeatable")
+
+    listing = commands.add_parser("list", parents=[common], help="list the library's documents")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
 
     gold = commands.add_parser("eval", parents=[common], help="measure retrieval and answers on a gold .jsonl file")
     gold.add_argument("gold", type=Path)
@@ -57,16 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``report-qa`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        return {"ask": _ask, "eval": _eval, "index": _index, "serve": _serve}[args.command](args)
-    except (UserError, ReportError, QuestionError, ModelUnavailable) as error:
+        return {"ask": _ask, "list": _list, "eval": _eval, "index": _index, "serve": _serve}[args.command](args)
+    except (UserError, ReportError, QuestionError, ModelUnavailable, UnknownDocument) as error:
         print(f"report-qa: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
 
-def _assistant(args: argparse.Namespace, retriever: str = "hybrid", progress: bool = False) -> Assistant:
-    return Assistant(args.report, retriever=retriever, model=args.model, progress=progress)
+def _assistant(args: argparse.Namespace, retriever: str = "hybrid", progress: bool = False,
+               uploads: bool = False) -> Assistant:
+    return Assistant(args.report, retriever=retriever, model=args.model, progress=progress, uploads=uploads)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -76,7 +85,8 @@ def _ask(args: argparse.Namespace) -> int:
         if args.question is None:
             raise UserError("give a question, or --file with one question per line")
         clean_question(args.question)  # refuse a bad question before loading anything
-        answer = _assistant(args, args.retriever).ask(args.question, top_k=args.top_k)
+        assistant = _assistant(args, args.retriever)
+        answer = assistant.ask(args.question, top_k=args.top_k, documents=args.document)
         print(_dumps(answer.to_dict()) if args.json else format_answer(answer))
         return 0
     try:
@@ -86,7 +96,7 @@ def _ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args, args.retriever)
     for line in lines:
         try:
-            print(_dumps(assistant.ask(line, top_k=args.top_k).to_dict()), flush=True)
+            print(_dumps(assistant.ask(line, top_k=args.top_k, documents=args.document).to_dict()), flush=True)
         except QuestionError as error:
             print(_dumps(refusal(line, str(error))), flush=True)
     return 0
@@ -106,7 +116,8 @@ def format_answer(answer: Answer) -> str:
         citation = passage.citation
         where = citation.section + (f" / {citation.subsection}" if citation.subsection else "")
         signals = "  ".join(f"{name} {value:.3f}" for name, value in passage.signals.items())
-        lines.append(f"\n[{citation.label}] {where}  （字符 {citation.start}–{citation.end}；{signals}）")
+        lines.append(f"\n[{citation.source} {citation.label}] 《{citation.document}》 {where}  "
+                     f"（字符 {citation.start}–{citation.end}；{signals}）")
         lines.append(_marked(passage.text, passage.highlights))
         if passage.rank == 1 and answer.answered and len(answer.passages) > 1:
             lines.append("\n其他相关段落：")
@@ -120,6 +131,35 @@ def _marked(text: str, highlights) -> str:
         position = h.end
     out.append(text[position:])
     return "".join(out)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from embeddings import report_qa_home
+
+    home = report_qa_home()
+    library = read_library(Path(args.report or default_report()), home)
+    store = _vector_store(args.model, home)
+    rows = [summary(item.document, indexed=store.has(item.passages)) for item in library.prepared]
+    rows += [{"source": u.source, "error": u.error} for u in library.unreadable]
+    for row in rows:
+        if args.json:
+            print(_dumps(row))
+        elif "error" in row:
+            print(f"{row['source']}  不可读：{row['error']}")
+        else:
+            print(f"{row['source']}  《{row['title']}》  {row['format']}  {row['sections']} 节  {row['paragraphs']} 段  "
+                  f"{'已索引' if row['indexed'] else '未索引'}")
+    return 0
+
+
+def _vector_store(model: str | None, home: Path):
+    """The vector store of the chosen model, to tell which documents are indexed (no model load)."""
+    from embeddings import resolve_model
+    from embeddings.models import model_identity
+    from embeddings.vector_store import VectorStore, store_directory
+
+    model_id = model_identity(resolve_model(model, home))
+    return VectorStore(store_directory(home, model_id), model_id)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -146,8 +186,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _index(args: argparse.Namespace) -> int:
     assistant = _assistant(args, "hybrid", progress=True)
-    document = assistant.document
-    print(f"index ready: {len(document.paragraphs)} paragraphs in {len(document.sections)} sections")
+    library = assistant.library
+    print(f"index ready: {len(library.documents)} documents, {len(library)} paragraphs"
+          + (f"; {len(library.unreadable)} unreadable files skipped (see `report-qa list`)" if library.unreadable else ""))
     return 0
 
 
@@ -155,7 +196,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import serve
 
-    serve(_assistant(args, "hybrid"), host=args.host, port=args.port)
+    serve(_assistant(args, "hybrid", uploads=True), host=args.host, port=args.port)
     return 0
 
 

@@ -64,12 +64,15 @@ class Document:
         text: the normalized source text all offsets point into.
         sections: sections in reading order.
         source: where the text came from (a path or a label).
+        format: the file format it was read from: "txt", "md", "docx", "pdf" or "html". For
+            docx, pdf and html, ``text`` is the extracted blocks joined with blank lines.
     """
 
     title: str
     text: str
     sections: tuple[Section, ...]
     source: str = ""
+    format: str = "txt"
     paragraphs: tuple[Paragraph, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.results import Answer
+from qa.results import Answer, Passage
 
 HIT_DEPTHS = (1, 3, 5)
 
@@ -22,10 +22,12 @@ class GoldQuestion:
     answerable: bool
     kind: str = ""
     id: str = ""
+    source: str | None = None
 
 
 def read_gold(path: str | Path) -> list[GoldQuestion]:
-    """Read a gold ``.jsonl`` file (fields ``question``, ``evidence``, ``answerable``, ``kind``)."""
+    """Read a gold ``.jsonl`` file (fields ``question``, ``evidence``, ``answerable``, ``kind``,
+    optionally ``source``: the document the answer must come from)."""
     questions = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -39,6 +41,7 @@ def read_gold(path: str | Path) -> list[GoldQuestion]:
                     answerable=bool(row.get("answerable", True)),
                     kind=row.get("kind", ""),
                     id=str(row.get("id", number)),
+                    source=row.get("source"),
                 )
             )
         except (ValueError, KeyError, TypeError) as error:
@@ -56,20 +59,29 @@ def contains_evidence(text: str, evidence: Iterable[str]) -> bool:
     return any(_squash(e) and _squash(e) in squashed for e in evidence)
 
 
-def evidence_rank(answer: Answer, evidence: Iterable[str]) -> int | None:
-    """Rank (from 1) of the first passage holding an evidence string, or None."""
+def _from_source(passage: Passage, source: str | None) -> bool:
+    return source is None or passage.citation.source == source
+
+
+def evidence_rank(answer: Answer, evidence: Iterable[str], source: str | None = None) -> int | None:
+    """Rank (from 1) of the first passage holding an evidence string (from document ``source``
+    when given), or None."""
     evidence = tuple(evidence)
     for passage in answer.passages:
-        if contains_evidence(passage.text, evidence):
+        if _from_source(passage, source) and contains_evidence(passage.text, evidence):
             return passage.rank
     return None
 
 
-def sentence_hit(answer: Answer, evidence: Iterable[str]) -> bool:
-    """Whether an evidence string lies inside a highlight of the top passage."""
-    if not answer.passages:
+def sentence_hit(answer: Answer, evidence: Iterable[str], source: str | None = None) -> bool:
+    """Whether an evidence string lies inside a highlight of the top passage (from ``source``)."""
+    if not answer.passages or not _from_source(answer.passages[0], source):
         return False
     return any(contains_evidence(h.text, evidence) for h in answer.passages[0].highlights)
+
+
+def _where(passage: Passage) -> str:
+    return f"{passage.citation.source} {passage.citation.label}"
 
 
 @dataclass
@@ -95,23 +107,23 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer]) -> Rep
             if answer.answered:
                 failures.append({"id": gold.id, "question": gold.question, "failure": "answered an unanswerable question"})
             continue
-        rank = evidence_rank(answer, gold.evidence)
+        rank = evidence_rank(answer, gold.evidence, gold.source)
         for k in HIT_DEPTHS:
             hits[k] += rank is not None and rank <= k
         reciprocal_ranks += 1.0 / rank if rank else 0.0
-        sentence_hits += sentence_hit(answer, gold.evidence)
+        sentence_hits += sentence_hit(answer, gold.evidence, gold.source)
         false_abstentions += not answer.answered
         problems = []
         if rank != 1:
             problems.append(f"evidence at rank {rank}" if rank else "evidence not retrieved")
-        elif not sentence_hit(answer, gold.evidence):
+        elif not sentence_hit(answer, gold.evidence, gold.source):
             problems.append("evidence not highlighted")
         if not answer.answered:
             problems.append("abstained")
         if problems:
             failures.append({"id": gold.id, "question": gold.question, "failure": "; ".join(problems),
                              "evidence": list(gold.evidence),
-                             "top": answer.passages[0].citation.label if answer.passages else None})
+                             "top": _where(answer.passages[0]) if answer.passages else None})
     n = max(len(answerable), 1)
     metrics = {f"hit@{k}": hits[k] / n for k in HIT_DEPTHS}
     metrics.update(

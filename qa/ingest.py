@@ -1,59 +1,26 @@
-"""Turn a report file into a :class:`~qa.document.Document`.
+"""Turn one report file into a :class:`~qa.document.Document`.
 
-Steps: bytes -> text (charset detection) -> blocks (runs of separator whitespace) ->
-headings and paragraphs -> sentences. Detection is generic: a heading is a short block
-without sentence punctuation, a Markdown ``#`` line, or a punctuation-free tail glued to
-the end of a paragraph (``…发展路子”。厦门检验检疫局党组敢想爱拼赢荣誉``).
+:func:`read_report` picks the reader for the file's suffix (``qa.readers``: .txt/.md, .docx,
+.pdf, .html); each reader extracts blocks of text and hands them to :mod:`qa.structure`, which
+recovers title, sections, paragraphs and sentences. Any file that cannot be read raises
+:class:`ReportError` with a one-line reason.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
 
-from qa.document import Document, Paragraph, Section, Sentence
+from qa.document import Document
+from qa.readers import READER_MODULES, load_reader
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
-MAX_HEADING_CHARS = 40
-MIN_GLUED_HEADING_CHARS = 4
-
-# Paragraph separators: a line break (with the blanks around it) or a run of two or more
-# blanks, which covers the non-breaking-space runs of pages copied from the web.
-_SEPARATOR = re.compile(r"\s*\n\s*|\s{2,}")
-_MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t\u3000]+(.+?)[ \t#]*$")
-_SENTENCE_END = "。！？!?…"
-_CLOSERS = "”’」』）)】》\"'"
-_PUNCTUATION = set("，。！？；：、,.!?;:…“”‘’「」『』（）()【】《》\"'—")
-# A sentence ends after terminal punctuation plus any closing quotes or brackets; an ASCII
-# period only when followed by a blank or the end (not in "1.5" or "ISO9001.").
-_SENTENCE = re.compile(
-    rf"[^{_SENTENCE_END}]*?(?:[{_SENTENCE_END}]+|\.(?=\s|$))[{re.escape(_CLOSERS)}]*|[^{_SENTENCE_END}]+$"
-)
+SUPPORTED_SUFFIXES = tuple(READER_MODULES)
+_EXPECTED = "expected .txt, .md, .docx, .pdf, .html"
 
 
 class ReportError(ValueError):
     """A report that cannot be read; the message is one line meant for a person."""
-
-
-@dataclass(frozen=True)
-class _Block:
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class _Heading:
-    kind: str  # "markdown<N>", "line", "glued" or "preamble"
-    start: int
-    end: int
-    text: str
-
-
-# --- bytes to text -------------------------------------------------------------------------
 
 
 def decode_report(data: bytes, name: str = "report") -> str:
@@ -87,190 +54,39 @@ def _control_ratio(text: str) -> float:
     return controls / max(len(text), 1)
 
 
-def read_report(path: str | Path) -> Document:
-    """Read a ``.txt``/``.md`` report (or the first such file of a folder) into a Document."""
+def read_report(path: str | Path, source: str | None = None) -> Document:
+    """Read one report file (.txt, .md, .docx, .pdf, .html) into a Document.
+
+    ``source`` (default: the file name) labels the document and its error messages. Given a
+    folder, the first supported file in sorted order is read. Raises :class:`ReportError` with
+    a one-line reason for a missing, unsupported, empty or damaged file.
+    """
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
-        if not files:
-            raise ReportError(f"{path}: no .txt or .md report in this folder")
-        path = files[0]
+        path = _first_report(path)
     if not path.is_file():
         raise ReportError(f"{path}: no such report file")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ReportError(f"{path}: unsupported file type (expected .txt or .md)")
-    text = decode_report(path.read_bytes(), name=str(path))
-    return parse_report(text, source=str(path), markdown=path.suffix.lower() != ".txt")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ReportError(f"{path}: unsupported file type ({_EXPECTED})")
+    label = source or path.name
+    reader = load_reader(suffix)
+    try:
+        return reader(path, label)
+    except ReportError:
+        raise
+    except Exception as error:  # parsers of damaged files fail in many ways; report them as one line
+        raise ReportError(f"{label}: cannot read this {suffix} file ({error_reason(error)})") from error
 
 
-# --- text to structure ---------------------------------------------------------------------
+def error_reason(error: BaseException) -> str:
+    """The first line of an exception's message, or its type name when it has none."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
-def parse_report(text: str, source: str = "", markdown: bool = False) -> Document:
-    """Recover title, sections, sub-headings, paragraphs and sentences from normalized text."""
-    blocks = _split_blocks(text)
-    if not blocks:
-        raise ReportError(f"{source or 'report'}: the report has no text")
-    items: list[_Block | _Heading] = []
-    for block in blocks:
-        items.extend(_classify(block, markdown))
-    title, items = _take_title(items)
-    untitled = _Heading("none", 0, 0, "")
-    sections = _assemble(items, _section_kinds(items), title or untitled)
-    if not any(section.paragraphs for section in sections):
-        raise ReportError(f"{source or 'report'}: the report has headings but no body paragraphs")
-    return Document(title=(title or untitled).text, text=text, sections=sections, source=source)
-
-
-def _split_blocks(text: str) -> list[_Block]:
-    blocks = []
-    position = 0
-    for separator in [*_SEPARATOR.finditer(text), None]:
-        end = separator.start() if separator else len(text)
-        start, stop = _strip_span(text, position, end)
-        if start < stop:
-            blocks.append(_Block(start, stop, text[start:stop]))
-        position = separator.end() if separator else len(text)
-    return blocks
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _is_heading_like(text: str, max_chars: int = MAX_HEADING_CHARS) -> bool:
-    """Short, and free of the punctuation that ends or joins sentences."""
-    return 0 < len(text) <= max_chars and not any(ch in "。！？!?；;，," for ch in text) and text[-1] not in "：:、…"
-
-
-def _classify(block: _Block, markdown: bool) -> list[_Block | _Heading]:
-    if markdown:
-        match = _MARKDOWN_HEADING.match(block.text)
-        if match:
-            start = block.start + match.start(2)
-            return [_Heading(f"markdown{len(match.group(1))}", start, block.start + match.end(2), match.group(2))]
-    if _is_heading_like(block.text):
-        return [_Heading("line", block.start, block.end, block.text)]
-    glued = _glued_heading_start(block.text)
-    if glued is None:
-        return [block]
-    body_end = block.start + len(block.text[:glued].rstrip())
-    return [
-        _Block(block.start, body_end, block.text[:glued].rstrip()),
-        _Heading("glued", block.start + glued, block.end, block.text[glued:]),
-    ]
-
-
-def _glued_heading_start(text: str) -> int | None:
-    """Offset where a heading glued after the paragraph's last sentence begins, if any."""
-    last_end = max(text.rfind(ch) for ch in _SENTENCE_END)
-    if last_end < 0:
-        return None
-    tail_start = last_end + 1
-    while tail_start < len(text) and text[tail_start] in _CLOSERS:
-        tail_start += 1
-    tail = text[tail_start:].strip()
-    if len(tail) < MIN_GLUED_HEADING_CHARS or not _is_heading_like(tail):
-        return None
-    if any(ch in _PUNCTUATION for ch in tail):
-        return None
-    return tail_start + (len(text[tail_start:]) - len(text[tail_start:].lstrip()))
-
-
-def _take_title(items: list[_Block | _Heading]) -> tuple[_Heading | None, list[_Block | _Heading]]:
-    """Split the preamble (headings before the first paragraph) into title and first heading.
-
-    A web page copied as text often repeats the page title: ``A`` then ``<title>A``. When a
-    preamble line ends with an earlier one, the prefix is the title and the suffix opens the
-    first section. Otherwise the first preamble line is the title and the last one (if there
-    are more) opens the first section.
-    """
-    preamble = []
-    for item in items:
-        if isinstance(item, _Block):
-            break
-        preamble.append(item)
-    rest = items[len(preamble):]
-    if not preamble:
-        return None, items
-    for later_index in range(len(preamble) - 1, 0, -1):
-        later = preamble[later_index]
-        for earlier in preamble[:later_index]:
-            if later.text.endswith(earlier.text) and len(later.text) > len(earlier.text):
-                split = later.end - len(earlier.text)
-                title_text = later.text[: len(later.text) - len(earlier.text)].rstrip()
-                title = _Heading("title", later.start, later.start + len(title_text), title_text)
-                opening = _Heading("preamble", split, later.end, earlier.text)
-                return title, [opening, *preamble[later_index + 1:], *rest]
-    title, *others = preamble
-    if others and others[-1].kind == "line":
-        others[-1] = _Heading("preamble", others[-1].start, others[-1].end, others[-1].text)
-    return title, [*others, *rest]
-
-
-def _section_kinds(items: list[_Block | _Heading]) -> set[str]:
-    """Heading kinds that open a section; every other heading kind is a sub-heading."""
-    kinds = {item.kind for item in items if isinstance(item, _Heading)}
-    markdown_levels = sorted(int(kind[8:]) for kind in kinds if kind.startswith("markdown"))
-    if markdown_levels:
-        return {f"markdown{markdown_levels[0]}", "preamble"}
-    if "glued" in kinds:
-        return {"glued", "preamble"}
-    return {"line", "preamble"}
-
-
-def _assemble(items: list[_Block | _Heading], section_kinds: set[str], title: _Heading) -> tuple[Section, ...]:
-    """Group paragraphs under section headings; paragraphs before any heading go under the title."""
-    sections: list[Section] = []
-    heading: _Heading | None = None
-    subheadings: list[str] = []
-    paragraphs: list[Paragraph] = []
-    subsection: str | None = None
-    paragraph_count = 0
-
-    def close_section() -> None:
-        if heading is None and not paragraphs:
-            return
-        opened = heading or title
-        sections.append(Section(len(sections), opened.text, opened.start, opened.end, tuple(subheadings), tuple(paragraphs)))
-
-    for item in items:
-        if isinstance(item, _Heading) and item.kind in section_kinds:
-            close_section()
-            heading, subheadings, paragraphs, subsection = item, [], [], None
-        elif isinstance(item, _Heading):
-            subsection = item.text
-            subheadings.append(item.text)
-        else:
-            paragraphs.append(
-                Paragraph(
-                    index=paragraph_count,
-                    section_index=len(sections),
-                    number=len(paragraphs) + 1,
-                    subsection=subsection,
-                    start=item.start,
-                    end=item.end,
-                    text=item.text,
-                    sentences=split_sentences(item.text, item.start),
-                )
-            )
-            paragraph_count += 1
-    close_section()
-    return tuple(sections)
-
-
-def split_sentences(text: str, offset: int = 0) -> tuple[Sentence, ...]:
-    """Split text into sentences; a sentence ending inside a quote ends after the closing quote.
-
-    Offsets are ``offset`` plus the position in ``text``; leading blanks are not part of a sentence.
-    """
-    sentences = []
-    for match in _SENTENCE.finditer(text):
-        start, end = _strip_span(text, match.start(), match.end())
-        if start < end:
-            sentences.append(Sentence(offset + start, offset + end, text[start:end]))
-    return tuple(sentences)
+def _first_report(folder: Path) -> Path:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    if not files:
+        raise ReportError(f"{folder}: no report file in this folder ({_EXPECTED})")
+    return files[0]

@@ -18,23 +18,31 @@ def quoted_terms(texts: Sequence[str]) -> list[str]:
     return sorted({match.group(1) for text in texts for match in _QUOTED.finditer(text)})
 
 
+def index_tokens(tokenizer: Tokenizer, passage: str) -> list[str]:
+    """What BM25 indexes for a passage: its jieba tokens plus the pinyin of its Chinese words,
+    so an English question naming a place or unit in pinyin still matches."""
+    tokens = tokenizer.tokenize(passage)
+    return tokens + romanized(tokens)
+
+
 class LexicalIndex:
     """A BM25 index over passages; scores every passage for a question.
 
-    Passages are indexed with their jieba tokens plus the pinyin of their Chinese words, so an
-    English question naming a place or unit in pinyin still matches; questions are tokenized
-    plainly.
+    Passages come as their :func:`index_tokens` (computed once per document and cached with it);
+    questions are tokenized plainly with ``tokenizer``, which knows the corpus' own terms.
     """
 
-    def __init__(self, passages: Sequence[str], tokenizer: Tokenizer | None = None) -> None:
-        self.tokenizer = tokenizer or Tokenizer(quoted_terms(passages))
+    def __init__(self, passage_tokens: Sequence[Sequence[str]], tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
         self._bm25 = bm25s.BM25()
-        self._bm25.index([self._passage_tokens(p) for p in passages], show_progress=False)
-        self.size = len(passages)
+        self._bm25.index([list(tokens) or [""] for tokens in passage_tokens], show_progress=False)
+        self.size = len(passage_tokens)
 
-    def _passage_tokens(self, passage: str) -> list[str]:
-        tokens = self.tokenizer.tokenize(passage)
-        return tokens + romanized(tokens) or [""]
+    @classmethod
+    def from_passages(cls, passages: Sequence[str], tokenizer: Tokenizer | None = None) -> LexicalIndex:
+        """Index passage texts, with a tokenizer taught their quoted terms unless one is given."""
+        tokenizer = tokenizer or Tokenizer(quoted_terms(passages))
+        return cls([index_tokens(tokenizer, p) for p in passages], tokenizer)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage (float32, shape ``(n,)``); zeros if no token matches."""

@@ -11,9 +11,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a passage sits: section heading, sub-heading, paragraph number, offsets."""
+    """Where a passage sits: document (title and source), section heading, sub-heading,
+    paragraph number, offsets into the document's text."""
 
     document: str
+    source: str
     section: str
     section_number: int
     subsection: str | None
@@ -29,6 +31,7 @@ class Citation:
     def to_dict(self) -> dict[str, Any]:
         return {
             "document": self.document,
+            "source": self.source,
             "section": self.section,
             "subsection": self.subsection,
             "paragraph": self.paragraph,
@@ -52,7 +55,10 @@ class Highlight:
 
 @dataclass(frozen=True)
 class Passage:
-    """One ranked paragraph, verbatim, with its citation, highlights and per-retriever scores."""
+    """One ranked paragraph, verbatim, with its citation, highlights and per-retriever scores.
+
+    ``paragraph_index`` is the paragraph's position in its document (``Paragraph.index``).
+    """
 
     rank: int
     score: float

@@ -1,7 +1,8 @@
-"""Rank a document's paragraphs for a question: BM25, dense vectors, or both fused.
+"""Rank a library's passages for a question: BM25, dense vectors, or both fused.
 
-Each paragraph is indexed together with its section heading and sub-heading (a paragraph
-alone often never names its subject); the paragraph is shown without them.
+Each paragraph is indexed with its document title, section heading and sub-heading (see
+:mod:`qa.passages`); BM25 statistics and the fusion's normalization span the whole library,
+or the documents a question is limited to.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from qa.document import Document, Paragraph
 from qa.english import Glossary, is_english
-from qa.lexical import LexicalIndex
-from qa.textnorm import normalize
+from qa.lexical import LexicalIndex, quoted_terms
+from qa.library import Library
+from qa.textnorm import Tokenizer
 
 if TYPE_CHECKING:
     from embeddings import Encoder, VectorIndex
@@ -26,17 +27,11 @@ RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid")
 
 @dataclass(frozen=True)
 class Candidate:
-    """A paragraph with its fused score and each retriever's own score."""
+    """A library passage with its fused score and each retriever's own score."""
 
-    paragraph_index: int
+    passage_index: int
     score: float
     signals: dict[str, float]
-
-
-def passage_text(document: Document, paragraph: Paragraph) -> str:
-    """The text indexed for a paragraph: section heading, sub-heading, then the paragraph."""
-    parts = [document.section_of(paragraph).heading, paragraph.subsection or "", paragraph.text]
-    return "\n".join(part for part in parts if part)
 
 
 def normalize_scores(scores: np.ndarray) -> np.ndarray:
@@ -69,11 +64,11 @@ FUSIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 
 class Retriever:
-    """Scores every paragraph of one document with BM25 and/or a dense encoder."""
+    """Scores every passage of a library with BM25 and/or a dense encoder."""
 
     def __init__(
         self,
-        document: Document,
+        library: Library,
         mode: RetrieverName = "hybrid",
         encoder: Encoder | None = None,
         vectors: VectorIndex | None = None,
@@ -83,16 +78,18 @@ class Retriever:
             raise ValueError(f"unknown retriever {mode!r}; choose one of {', '.join(RETRIEVERS)}")
         if mode != "bm25" and (encoder is None or vectors is None):
             raise ValueError(f"the {mode} retriever needs an encoder and a vector index")
-        self.document = document
+        self.library = library
         self.mode = mode
         self.encoder = encoder
         self.vectors = vectors
         self.fuse = FUSIONS[fusion]
-        self.lexical = LexicalIndex([passage_text(document, p) for p in document.paragraphs])
-        self.glossary = Glossary(normalize(document.text), self.lexical.tokenizer)
+        normalized = [p.normalized for p in library.passages]
+        tokenizer = Tokenizer(quoted_terms(normalized))
+        self.lexical = LexicalIndex([tokens for item in library.prepared for tokens in item.tokens], tokenizer)
+        self.glossary = Glossary("\n".join(normalized), tokenizer)
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
-        """Each retriever's score for every paragraph, keyed ``bm25`` and ``dense``.
+        """Each retriever's score for every passage, keyed ``bm25`` and ``dense``.
 
         :meth:`search` adds ``fused`` in hybrid mode, so a person sees how the blend was made.
         BM25 matches an English question with the report's words for it (see :mod:`qa.english`).
@@ -102,16 +99,13 @@ class Retriever:
             bm25 += self.lexical.synonym_scores(self.glossary.glosses(question).values())
         result = {"bm25": bm25}
         if self.mode != "bm25":
-            query = self.encoder.encode_query(question)
-            scores, ids = self.vectors.search(query, len(self.document.paragraphs))
-            dense = np.zeros(len(self.document.paragraphs), dtype=np.float32)
-            dense[ids[0]] = scores[0]
-            result["dense"] = dense
+            result["dense"] = self.vectors.scores(self.encoder.encode_query(question))
         return result
 
-    def search(self, question: str, k: int) -> list[Candidate]:
-        """The ``k`` best paragraphs, best first."""
-        signals = self.signals(question)
+    def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[Candidate]:
+        """The ``k`` best passages, best first; only those where ``mask`` is True when given."""
+        allowed = np.flatnonzero(mask) if mask is not None else np.arange(len(self.library))
+        signals = {name: values[allowed] for name, values in self.signals(question).items()}
         if self.mode == "bm25":
             fused = signals["bm25"]
         elif self.mode == "dense":
@@ -120,6 +114,6 @@ class Retriever:
             fused = signals["fused"] = self.fuse(signals["bm25"], signals["dense"])
         order = np.argsort(-fused, kind="stable")[:k]
         return [
-            Candidate(int(i), float(fused[i]), {name: float(values[i]) for name, values in signals.items()})
+            Candidate(int(allowed[i]), float(fused[i]), {name: float(values[i]) for name, values in signals.items()})
             for i in order
         ]

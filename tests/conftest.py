@@ -11,10 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 DEV_GOLD = SHARED / "eval" / "dev.jsonl"
 TEST_DATA = ROOT / "tests" / "data"
+LIBRARY_DATA = TEST_DATA / "library"
+LIBRARY_GOLD = TEST_DATA / "library_questions.jsonl"
+DOCX_SOURCE = "report5_docx_source.txt"
 
 CONTRACT_KEYS = {"question", "answered", "passages"}
 PASSAGE_KEYS = {"rank", "score", "text", "citation", "highlights"}
-CITATION_KEYS = {"document", "section", "subsection", "paragraph", "start", "end", "label"}
+CITATION_KEYS = {"document", "source", "section", "subsection", "paragraph", "start", "end", "label"}
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -33,8 +36,13 @@ def assistant():
     return Assistant()
 
 
-def assert_contract(answer: dict, document_text: str) -> None:
-    """The contract JSON object: keys, verbatim passages at their offsets, highlights, order."""
+def library_texts(assistant) -> dict[str, str]:
+    """Each document's text by source: what citations' offsets point into."""
+    return {document.source: document.text for document in assistant.library.documents}
+
+
+def assert_contract(answer: dict, document_texts: dict[str, str]) -> None:
+    """The contract JSON object: keys, verbatim passages at their offsets in their document, highlights, order."""
     assert CONTRACT_KEYS <= answer.keys()
     assert isinstance(answer["question"], str) and answer["question"].strip()
     assert isinstance(answer["answered"], bool)
@@ -45,7 +53,7 @@ def assert_contract(answer: dict, document_text: str) -> None:
         assert isinstance(passage["score"], (int, float))
         citation = passage["citation"]
         assert CITATION_KEYS <= citation.keys()
-        assert document_text[citation["start"]:citation["end"]] == passage["text"]
+        assert document_texts[citation["source"]][citation["start"]:citation["end"]] == passage["text"]
         assert len(passage["highlights"]) <= 2
         for highlight in passage["highlights"]:
             assert passage["text"][highlight["start"]:highlight["end"]] == highlight["text"]
@@ -62,3 +70,60 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def write_docx(source: Path, target: Path) -> None:
+    """A real .docx made with python-docx from a plain-text draft: the first line as the Title,
+    ``## `` lines as Heading 2, ``### `` lines as Heading 3, ``| a | b`` lines as table rows,
+    every other non-blank line as a body paragraph."""
+    import docx
+
+    document = docx.Document()
+    lines = [line.strip() for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
+    document.add_heading(lines[0], level=0)
+    rows: list[list[str]] = []
+    for line in [*lines[1:], ""]:
+        if line.startswith("| "):
+            rows.append([cell.strip() for cell in line[2:].split(" | ")])
+            continue
+        if rows:
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+            rows = []
+        if line.startswith("### "):
+            document.add_heading(line[4:], level=3)
+        elif line.startswith("## "):
+            document.add_heading(line[3:], level=2)
+        elif line:
+            document.add_paragraph(line)
+    document.save(str(target))
+
+
+def build_test_library(folder: Path, seed: Path) -> Path:
+    """The test library: the seed report plus the distractor reports of ``tests/data/library``
+    (UTF-8 text, GB18030 text, Markdown, and a .docx written from its draft)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(seed, folder / seed.name)
+    for path in LIBRARY_DATA.iterdir():
+        if path.name == DOCX_SOURCE:
+            write_docx(path, folder / "report5.docx")
+        else:
+            shutil.copyfile(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def test_library(tmp_path_factory: pytest.TempPathFactory, seed_report: Path) -> Path:
+    return build_test_library(tmp_path_factory.mktemp("library"), seed_report)
+
+
+@pytest.fixture(scope="session")
+def library_assistant(test_library: Path):
+    """The default Assistant over the test library, loaded once."""
+    from qa import Assistant
+
+    return Assistant(test_library)

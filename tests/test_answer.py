@@ -119,10 +119,11 @@ def test_a_quantity_counts_as_near_only_next_to_the_noun_it_counts():
 def test_long_sentences_are_highlighted_clause_by_clause(assistant):
     from qa.answer import LONG_SENTENCE, answer_units
 
-    for paragraph in assistant.document.paragraphs:
+    for passage in assistant.library.passages:
+        paragraph = passage.paragraph
         units = answer_units(paragraph)
         assert "".join(u.text for u in units) == "".join(s.text for s in paragraph.sentences)
-        assert all(assistant.document.text[u.start:u.end] == u.text for u in units)
+        assert all(passage.document.text[u.start:u.end] == u.text for u in units)
         assert all(len(u.text) <= LONG_SENTENCE or "；" not in u.text[:-1] for u in units)
     top = assistant.ask("哪位国务院领导肯定了厦门口岸甲型H1N1流感的查获率？").passages[0]
     assert len(top.highlights) >= 1 and all(len(h.text) <= LONG_SENTENCE * 1.5 for h in top.highlights)

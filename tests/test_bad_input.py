@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, assert_contract
+from conftest import ROOT, assert_contract, library_texts
 
 SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
@@ -117,20 +117,20 @@ def json_lines(result: subprocess.CompletedProcess) -> list[dict]:
     return [json.loads(line, parse_constant=_reject_constant) for line in text.splitlines()]
 
 
-def assert_answer_or_error(answer: dict, document_text: str) -> None:
+def assert_answer_or_error(answer: dict, document_texts: dict[str, str]) -> None:
     """A batch line: the contract object, or an error object with no passages."""
     if "error" in answer:
         assert answer["answered"] is False and answer["passages"] == []
         assert isinstance(answer["error"], str) and "\n" not in answer["error"] and answer["error"]
     else:
-        assert_contract(answer, document_text)
+        assert_contract(answer, document_texts)
 
 
 @pytest.fixture(scope="module")
-def document_text(seed_report: Path) -> str:
+def document_texts(seed_report: Path) -> dict[str, str]:
     from qa import read_report
 
-    return read_report(seed_report).text
+    return {seed_report.name: read_report(seed_report).text}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def isolated_env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
 # --- questions through the command line ----------------------------------------------------
 
 
-def test_batch_of_hostile_questions_gives_one_valid_json_line_each(tmp_path: Path, document_text: str) -> None:
+def test_batch_of_hostile_questions_gives_one_valid_json_line_each(tmp_path: Path, document_texts: dict[str, str]) -> None:
     batch = tmp_path / "questions.txt"
     batch.write_text("\n".join(BATCH_QUESTIONS) + "\n", encoding="utf-8")
     result = run_cli("ask", "--json", "--file", str(batch), "--retriever", "bm25")
@@ -162,7 +162,7 @@ def test_batch_of_hostile_questions_gives_one_valid_json_line_each(tmp_path: Pat
     answers = json_lines(result)
     assert len(answers) == len(BATCH_QUESTIONS)
     for question, answer in zip(BATCH_QUESTIONS, answers):
-        assert_answer_or_error(answer, document_text)
+        assert_answer_or_error(answer, document_texts)
         if not question.strip() or len(question) > 2000:
             assert "error" in answer, question[:40]
     by_question = dict(zip(BATCH_QUESTIONS, answers))
@@ -174,7 +174,7 @@ def test_batch_of_hostile_questions_gives_one_valid_json_line_each(tmp_path: Pat
     assert "too long" in by_question["x" * ONE_MB]["error"]
 
 
-def test_batch_of_undecodable_bytes_gives_one_valid_json_line_each(tmp_path: Path, document_text: str) -> None:
+def test_batch_of_undecodable_bytes_gives_one_valid_json_line_each(tmp_path: Path, document_texts: dict[str, str]) -> None:
     batch = tmp_path / "bytes.txt"
     batch.write_bytes(BATCH_BYTES)
     result = run_cli("ask", "--json", "--file", str(batch), "--retriever", "bm25")
@@ -183,7 +183,7 @@ def test_batch_of_undecodable_bytes_gives_one_valid_json_line_each(tmp_path: Pat
     answers = json_lines(result)
     assert len(answers) == len(BATCH_BYTES.decode("utf-8", "replace").splitlines())
     for answer in answers:
-        assert_answer_or_error(answer, document_text)
+        assert_answer_or_error(answer, document_texts)
     with_byte = next(a for a in answers if "error" not in a and a["question"].startswith("凤岗办事处有多少名员工"))
     assert SEED_EVIDENCE in with_byte["passages"][0]["text"]
 
@@ -209,14 +209,14 @@ def test_unaskable_question_is_refused_before_loading_the_model() -> None:
 
 
 @pytest.mark.parametrize("as_json", [True, False], ids=["json", "human"])
-def test_invalid_utf8_bytes_in_argv_are_dropped(as_json: bool, document_text: str) -> None:
+def test_invalid_utf8_bytes_in_argv_are_dropped(as_json: bool, document_texts: dict[str, str]) -> None:
     question = "凤岗办事处有多少名员工".encode() + b"\xff\xc3(" + "？".encode()
     result = run_cli("ask", question, "--retriever", "bm25", *(["--json"] if as_json else []))
     no_traceback(result)
     assert result.returncode == 0
     if as_json:
         (answer,) = json_lines(result)
-        assert_contract(answer, document_text)
+        assert_contract(answer, document_texts)
         assert SEED_EVIDENCE in answer["passages"][0]["text"]
     else:
         assert SEED_EVIDENCE in result.stdout.decode("utf-8")
@@ -243,16 +243,16 @@ def test_unparsable_option_exits_2_without_traceback() -> None:
     assert result.returncode == 2 and "--top-k" in stderr and result.stdout == b""
 
 
-def test_huge_top_k_returns_every_paragraph_once(document_text: str) -> None:
+def test_huge_top_k_returns_every_paragraph_once(document_texts: dict[str, str]) -> None:
     result = run_cli("ask", SEED_QUESTION, "--top-k", "1000000", "--retriever", "bm25", "--json")
     no_traceback(result)
     (answer,) = json_lines(result)
-    assert_contract(answer, document_text)
+    assert_contract(answer, document_texts)
     starts = [p["citation"]["start"] for p in answer["passages"]]
     assert len(starts) == len(set(starts)) > 3
 
 
-def test_hostile_questions_through_the_hybrid_retriever(tmp_path: Path, document_text: str) -> None:
+def test_hostile_questions_through_the_hybrid_retriever(tmp_path: Path, document_texts: dict[str, str]) -> None:
     questions = ["😀🎉", "<script>alert(1)</script>", "\u200f凤岗办事处有多少名员工？", "？！。", "1234567890",
                  "x" * 3000, "\x00\x01", "凤岗 office has how many 员工?"]
     batch = tmp_path / "hybrid.txt"
@@ -263,7 +263,7 @@ def test_hostile_questions_through_the_hybrid_retriever(tmp_path: Path, document
     answers = json_lines(result)
     assert len(answers) == len(questions)
     for answer in answers:
-        assert_answer_or_error(answer, document_text)
+        assert_answer_or_error(answer, document_texts)
     assert SEED_EVIDENCE in answers[2]["passages"][0]["text"]
     assert "error" in answers[5] and "error" in answers[6]
 
@@ -294,9 +294,10 @@ def _five_mb_report(seed_report: Path) -> str:
         ("bom-only.txt", lambda seed: b"\xef\xbb\xbf", "empty"),
         ("binary.txt", lambda seed: bytes(range(256)) * 64, "binary"),
         ("elf.txt", lambda seed: b"\x7fELF\x02\x01\x01" + b"\x00" * 64 + os.urandom(4096), "binary"),
-        ("report.pdf", lambda seed: b"%PDF-1.7\n", "unsupported"),
+        ("report.pdf", lambda seed: b"%PDF-1.7\n", "report.pdf"),
+        ("report.rtf", lambda seed: b"{\\rtf1 report}", "unsupported"),
     ],
-    ids=["empty", "whitespace", "bom-only", "binary", "elf", "pdf"],
+    ids=["empty", "whitespace", "bom-only", "binary", "elf", "corrupt-pdf", "rtf"],
 )
 def test_unreadable_report_is_refused_in_one_line(tmp_path: Path, seed_report: Path, name: str, make, fragment: str) -> None:
     report = tmp_path / name
@@ -420,7 +421,7 @@ def check_api_answer(assistant, question: object, top_k: int = 3) -> None:
     text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
     text.encode("utf-8")  # no lone surrogate survives into the output
     assert json.loads(text) == payload
-    assert_contract(payload, assistant.document.text)
+    assert_contract(payload, library_texts(assistant))
     assert 1 <= len(payload["passages"]) <= max(top_k, 1)
 
 

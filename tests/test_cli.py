@@ -20,18 +20,18 @@ def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def document_text(seed_report: Path) -> str:
+def document_texts(seed_report: Path) -> dict[str, str]:
     from qa import read_report
 
-    return read_report(seed_report).text
+    return {seed_report.name: read_report(seed_report).text}
 
 
 @pytest.mark.parametrize("retriever", ["bm25", "hybrid"])
-def test_ask_json_follows_the_contract(retriever: str, document_text: str) -> None:
+def test_ask_json_follows_the_contract(retriever: str, document_texts: dict[str, str]) -> None:
     result = run("ask", "凤岗办事处有多少名员工？", "--json", "--retriever", retriever)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert_contract(answer, document_text)
+    assert_contract(answer, document_texts)
     assert answer["answered"] is True
     top = answer["passages"][0]
     assert "现有员工88人" in top["text"]
@@ -40,7 +40,7 @@ def test_ask_json_follows_the_contract(retriever: str, document_text: str) -> No
     assert top["citation"]["document"] == "全国质检系统创先争优专题报道（一）"
 
 
-def test_batch_file_answers_in_order_with_one_load(tmp_path: Path, document_text: str) -> None:
+def test_batch_file_answers_in_order_with_one_load(tmp_path: Path, document_texts: dict[str, str]) -> None:
     questions = ["凤岗办事处有多少名员工？", "   ", "鳳崗辦全年哪幾天停止辦理業務？", "厦门局设立了多少个党员先锋岗？"]
     batch = tmp_path / "questions.txt"
     batch.write_text("\n".join(questions) + "\n", encoding="utf-8")
@@ -50,7 +50,7 @@ def test_batch_file_answers_in_order_with_one_load(tmp_path: Path, document_text
     assert len(answers) == len(questions)
     assert "error" in answers[1] and answers[1]["passages"] == []
     for answer in answers[:1] + answers[2:]:
-        assert_contract(answer, document_text)
+        assert_contract(answer, document_texts)
     assert "除夕到初四停办业务" in answers[2]["passages"][0]["text"]
     assert "83个党员先锋岗" in answers[3]["passages"][0]["text"]
 

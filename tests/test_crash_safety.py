@@ -1,4 +1,4 @@
-"""The persisted vector index survives a killed indexer, concurrent indexers and damage.
+"""The persisted vectors survive a killed indexer, concurrent indexers and damage.
 
 Each test uses a fresh ``REPORT_QA_HOME`` whose ``models/`` is a symlink to the prepared model
 (``make test`` prepares it first), so only the index is built. To kill the indexer *while it
@@ -24,7 +24,7 @@ from conftest import ROOT
 
 SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
-REBUILD_LINE = re.compile(r"^report-qa: (re)?building vector index \(reason: [^)]+\)$")
+REBUILD_LINE = re.compile(r"^report-qa: (re-)?encoding \S+ \(\d+ passages; reason: [^)]+\)$")
 WAIT_S = 900  # generous: other work on a 2-core machine can slow a model load a lot
 FSYNC_DELAY_S = 5  # long enough to kill the indexer inside a write, short enough not to wait on it
 
@@ -51,11 +51,25 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def index_name(seed_report: Path) -> str:
-    from qa import read_report
-    from qa.assistant import index_directory
+def index_name(model_dir: Path) -> str:
+    """The vector folder of the default model, relative to ``$REPORT_QA_HOME/index/``."""
+    from embeddings.models import model_identity
+    from embeddings.vector_store import store_directory
 
-    return index_directory(read_report(seed_report), home="/").name
+    return store_directory(Path("/"), model_identity(str(model_dir))).name
+
+
+@pytest.fixture(scope="module")
+def seed_key(seed_report: Path, model_dir: Path) -> str:
+    """The name of the seed report's vector files in that folder."""
+    from embeddings.models import model_identity
+    from embeddings.vector_store import VectorStore
+    from qa.doccache import prepare
+
+    from qa import read_report
+
+    model_id = model_identity(str(model_dir))
+    return VectorStore(Path("/"), model_id).key(prepare(read_report(seed_report), "").passages)
 
 
 def make_home(path: Path, model_dir: Path) -> Path:
@@ -108,15 +122,18 @@ def kill_when(process: subprocess.Popen, seen, after_s: float = 0.0) -> None:
 
 
 def assert_index_intact(directory: Path) -> dict:
-    """The index loads, its manifest is valid JSON describing it, and no temp file is left."""
-    from embeddings.index import MANIFEST_FILE, VectorIndex
+    """Every document's vectors load, their sidecars are valid JSON describing them, and no temp file is left."""
+    from embeddings.vector_store import VectorStore
 
-    manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
-    assert isinstance(manifest, dict) and manifest.get("count", 0) > 0
-    index = VectorIndex.load(directory)
-    assert len(index) == manifest["count"]
+    sidecars = sorted(directory.glob("*.json"))
+    assert sidecars
+    for sidecar in sidecars:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        assert isinstance(meta, dict) and meta.get("count", 0) > 0
+        vectors = VectorStore(directory, meta["model_id"]).load(sidecar.stem, meta["count"])
+        assert vectors.shape == (meta["count"], meta["dim"])
     assert not [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
-    return manifest
+    return meta
 
 
 def assert_answers_after_rebuild(home: Path, index_dir: Path, expect_rebuild: bool = True) -> None:
@@ -143,34 +160,36 @@ def _temp_file(directory: Path, name: str):
 
 KILL_POINTS = {
     # name: (fsync delay, what to wait for, seconds after it)
-    "while-encoding": (0, lambda d: (d / ".lock").exists(), 0.5),
-    "while-writing-vectors": (FSYNC_DELAY_S, lambda d: _temp_file(d, "vectors.faiss")(), 0.0),
-    "vectors-written-manifest-not": (FSYNC_DELAY_S, lambda d: _temp_file(d, "manifest.json")(), 0.0),
+    "while-encoding": (0, lambda d, key: (d / ".lock").exists(), 0.5),
+    "while-writing-vectors": (FSYNC_DELAY_S, lambda d, key: _temp_file(d, f"{key}.npy")(), 0.0),
+    "vectors-written-sidecar-not": (FSYNC_DELAY_S, lambda d, key: _temp_file(d, f"{key}.json")(), 0.0),
 }
 
 
 @pytest.mark.parametrize("kill_point", list(KILL_POINTS))
-def test_killed_indexer_is_detected_and_rebuilt(tmp_path: Path, model_dir: Path, index_name: str, kill_point: str) -> None:
+def test_killed_indexer_is_detected_and_rebuilt(tmp_path: Path, model_dir: Path, index_name: str, seed_key: str,
+                                                kill_point: str) -> None:
     home = make_home(tmp_path / "home", model_dir)
     index_dir = home / "index" / index_name
     delay, condition, after = KILL_POINTS[kill_point]
     indexer = start_indexer(home, fsync_delay=delay)
-    kill_when(indexer, lambda: condition(index_dir), after)
-    assert not (index_dir / "manifest.json").exists()
+    kill_when(indexer, lambda: condition(index_dir, seed_key), after)
+    assert not (index_dir / f"{seed_key}.json").exists()
     assert_answers_after_rebuild(home, index_dir)
 
 
-def test_killed_rebuild_over_a_stale_index_is_rebuilt(tmp_path: Path, model_dir: Path, index_name: str) -> None:
-    """An old index is being replaced (corpus changed) when the writer dies between the two files."""
+def test_killed_rewrite_over_damaged_vectors_is_redone(tmp_path: Path, model_dir: Path, index_name: str,
+                                                       seed_key: str) -> None:
+    """Damaged vectors are being replaced when the writer dies between the two files."""
     home = make_home(tmp_path / "home", model_dir)
     index_dir = home / "index" / index_name
     code, _, err = run_index(home)
     assert code == 0, err
-    manifest_path = index_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest_path.write_text(json.dumps({**manifest, "corpus_hash": "0" * 64}), encoding="utf-8")
+    sidecar = index_dir / f"{seed_key}.json"
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text(encoding="utf-8")), "sha256": "0" * 64}),
+                       encoding="utf-8")
     indexer = start_indexer(home, fsync_delay=FSYNC_DELAY_S)
-    kill_when(indexer, _temp_file(index_dir, "manifest.json"))
+    kill_when(indexer, _temp_file(index_dir, f"{seed_key}.json"))
     assert_answers_after_rebuild(home, index_dir)
 
 
@@ -185,8 +204,8 @@ def test_concurrent_indexers_do_not_corrupt_the_index(tmp_path: Path, model_dir:
         assert "index ready" in out
     build_lines = [line for _, _, err in results for line in err.splitlines() if REBUILD_LINE.match(line)]
     assert len(build_lines) == 1, build_lines  # the second waited for the lock and reused the index
-    manifest = assert_index_intact(index_dir)
-    assert manifest["faiss_sha256"]
+    meta = assert_index_intact(index_dir)
+    assert meta["sha256"]
     assert_answers_after_rebuild(home, index_dir, expect_rebuild=False)
 
 
@@ -204,21 +223,21 @@ def copy_home(built_home: Path, home: Path) -> None:
 
 
 DAMAGE = {
-    "manifest-garbage": lambda d: (d / "manifest.json").write_bytes(b"\x00\xff{not json"),
-    "manifest-a-list": lambda d: (d / "manifest.json").write_text("[1, 2, 3]"),
-    "index-truncated": lambda d: (d / "vectors.faiss").write_bytes((d / "vectors.faiss").read_bytes()[:1000]),
-    "index-deleted": lambda d: (d / "vectors.faiss").unlink(),
-    "folder-is-a-file": lambda d: (shutil.rmtree(d), d.write_text("x")),
+    "sidecar-garbage": lambda d, k: (d / f"{k}.json").write_bytes(b"\x00\xff{not json"),
+    "sidecar-a-list": lambda d, k: (d / f"{k}.json").write_text("[1, 2, 3]"),
+    "vectors-truncated": lambda d, k: (d / f"{k}.npy").write_bytes((d / f"{k}.npy").read_bytes()[:1000]),
+    "vectors-deleted": lambda d, k: (d / f"{k}.npy").unlink(),
+    "folder-is-a-file": lambda d, k: (shutil.rmtree(d), d.write_text("x")),
 }
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_index_is_repaired_on_the_next_run(tmp_path: Path, built_home: Path, model_dir: Path, index_name: str,
-                                                   damage: str) -> None:
+                                                   seed_key: str, damage: str) -> None:
     home = tmp_path / "home"
     copy_home(built_home, home)
     index_dir = home / "index" / index_name
-    DAMAGE[damage](index_dir)
+    DAMAGE[damage](index_dir, seed_key)
     if damage == "folder-is-a-file":
         code, _, err = ask(home)
         assert "Traceback" not in err, err
@@ -235,7 +254,7 @@ def test_leftover_lock_and_temp_files_do_not_force_a_rebuild(tmp_path: Path, bui
     copy_home(built_home, home)
     index_dir = home / "index" / index_name
     (index_dir / ".lock").write_bytes(b"stale lock from a dead process")
-    (index_dir / ".vectors.faiss.abc123.tmp").write_bytes(b"half a file")
+    (index_dir / ".0123abcd.npy.abc123.tmp").write_bytes(b"half a file")
     code, out, err = ask(home)
     assert code == 0 and "Traceback" not in err and not err.strip(), err
     assert SEED_EVIDENCE in json.loads(out)["passages"][0]["text"]

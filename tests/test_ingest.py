@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest import ReportError, decode_report, parse_report, read_report, split_sentences
+from qa.ingest import ReportError, decode_report, read_report
+from qa.readers.text import parse_report
+from qa.structure import split_sentences
 
 from conftest import TEST_DATA
 
@@ -135,9 +137,9 @@ def test_unreadable_bytes_are_refused_with_one_line(data: bytes, message: str) -
 def test_missing_file_and_wrong_type(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="no such report"):
         read_report(tmp_path / "missing.txt")
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
+    rtf = tmp_path / "report.rtf"
+    rtf.write_bytes(b"{\\rtf1 report}")
     with pytest.raises(ReportError, match="unsupported"):
-        read_report(pdf)
-    with pytest.raises(ReportError, match="no .txt or .md"):
+        read_report(rtf)
+    with pytest.raises(ReportError, match="no report file"):
         read_report(tmp_path / "empty_dir" if (tmp_path / "empty_dir").mkdir() is None else tmp_path)

@@ -43,12 +43,12 @@ def test_traditional_question_finds_the_same_paragraph(bm25_assistant, simplifie
 def test_quoted_terms_are_taught_to_the_tokenizer() -> None:
     passages = ["开展“擦亮窗口”活动。", "他们的口号是“凤岗凤岗，奉献在岗”。"]
     assert quoted_terms(passages) == ["擦亮窗口"]
-    index = LexicalIndex(passages)
+    index = LexicalIndex.from_passages(passages)
     assert "擦亮窗口" in index.tokenizer.tokenize("擦亮窗口活动")
 
 
 def test_question_without_known_terms_scores_zero() -> None:
-    index = LexicalIndex(["今年新建公园十二个。", "行道树四万株。"])
+    index = LexicalIndex.from_passages(["今年新建公园十二个。", "行道树四万株。"])
     assert index.scores("量子计算机").tolist() == [0.0, 0.0]
     assert index.scores("公园").argmax() == 0
 
@@ -61,7 +61,7 @@ def test_heading_is_indexed_with_the_paragraph(bm25_assistant) -> None:
 
 
 def test_pinyin_of_place_names_matches_english_questions() -> None:
-    index = LexicalIndex(["凤岗办事处现有员工88人。", "厦门局设立了党员先锋岗。"])
+    index = LexicalIndex.from_passages(["凤岗办事处现有员工88人。", "厦门局设立了党员先锋岗。"])
     assert index.scores("How many employees does the Fenggang office have?").argmax() == 0
     assert index.scores("pioneer posts in Xiamen").argmax() == 1
     assert index.scores("one syllable: gang men").max() == 0.0  # single syllables are not indexed

@@ -59,6 +59,6 @@ def test_hybrid_beats_each_retriever_alone_on_variants(assistant) -> None:
         signals = retriever.signals(gold.question)
         signals["fused"] = retriever.fuse(signals["bm25"], signals["dense"])
         for name, scores in signals.items():
-            top = assistant.document.paragraphs[int(np.argmax(scores))]
+            top = assistant.library.passages[int(np.argmax(scores))].paragraph
             hits[name] += any(e in top.text for e in gold.evidence)
     assert hits["fused"] >= max(hits["bm25"], hits["dense"])

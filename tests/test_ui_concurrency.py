@@ -19,13 +19,14 @@ from gradio_client import Client  # noqa: E402
 
 from ui.app import build_app, launch  # noqa: E402
 
+from conftest import assert_contract, library_texts  # noqa: E402
+
 DEV = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev.jsonl"
 CLIENTS = 20
 QUESTIONS_EACH = 5
 DISTINCT_QUESTIONS = 25  # every client asks 5 different ones; clients overlap, answers must not
 JOB_TIMEOUT_S = 30
 TOTAL_TIMEOUT_S = 60
-CITATION_KEYS = {"document", "section", "subsection", "paragraph", "start", "end", "label"}
 
 
 @pytest.fixture(scope="module")
@@ -45,19 +46,11 @@ def client(url: str) -> Client:
     return Client(url, analytics_enabled=False, verbose=False, download_files=False)
 
 
-def check_contract(result: object, document_text: str) -> dict:
+def check_contract(result: object, document_texts: dict[str, str]) -> dict:
     """Assert ``result`` is a complete contract object (a dict, or its JSON string) and return it."""
     answer = json.loads(result) if isinstance(result, str) else result
-    assert isinstance(answer, dict) and "error" not in answer
-    assert isinstance(answer["question"], str) and isinstance(answer["answered"], bool)
-    assert isinstance(answer["passages"], list) and answer["passages"]
-    for rank, passage in enumerate(answer["passages"], start=1):
-        assert passage["rank"] == rank and isinstance(passage["score"], (int, float))
-        citation = passage["citation"]
-        assert CITATION_KEYS <= citation.keys()
-        assert document_text[citation["start"]:citation["end"]] == passage["text"]
-        for h in passage["highlights"]:
-            assert passage["text"][h["start"]:h["end"]] == h["text"]
+    assert isinstance(answer, dict) and "error" not in answer and answer["passages"]
+    assert_contract(answer, document_texts)
     return answer
 
 
@@ -96,7 +89,7 @@ def test_twenty_clients_get_their_own_complete_answers(url, assistant) -> None:
     for qs, replies in zip(plan, results):
         assert [q for q, _ in replies] == qs
         for q, reply in replies:
-            got = check_contract(reply, assistant.document.text)
+            got = check_contract(reply, library_texts(assistant))
             want = expected[q]
             assert got["passages"][0]["citation"] == want["passages"][0]["citation"]
             assert got["passages"][0]["text"] == want["passages"][0]["text"]
@@ -126,5 +119,5 @@ def test_markup_in_a_question_is_returned_as_plain_data(url, assistant) -> None:
         reply = api.submit(payload, api_name="/ask").result(timeout=JOB_TIMEOUT_S)
     finally:
         api.close()
-    answer = check_contract(reply, assistant.document.text)
+    answer = check_contract(reply, library_texts(assistant))
     assert answer["question"] == payload and same_passages(answer, assistant.ask(payload).to_dict())

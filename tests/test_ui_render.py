@@ -53,7 +53,7 @@ class Tree(HTMLParser):
 
 
 def make_passage(text: str, highlights=(), signals=None, rank: int = 1, paragraph_index: int = 7) -> Passage:
-    citation = Citation("报告<标题>", "第*一*节 $s$", 2, "小节_a_", 3, 100, 100 + len(text))
+    citation = Citation("报告<标题>", "dir/<x>.docx", "第*一*节 $s$", 2, "小节_a_", 3, 100, 100 + len(text))
     return Passage(rank, 0.5, text, citation, paragraph_index, tuple(highlights), signals or {"bm25": 1.5})
 
 
@@ -62,6 +62,8 @@ def test_passage_and_question_show_literally_and_nothing_executes() -> None:
     html = render.answer_html(Answer(TRICKY, True, (passage,)))
     tree = Tree(html)
     assert tree.tags() <= {"div", "span", "article", "header", "a", "blockquote", "footer", "button"}
+    [(attrs, title)] = tree.find("span", "doc-title")
+    assert title == "《报告<标题>》" and attrs["title"] == "dir/<x>.docx"
     assert "<img" not in html and "<script" not in html and "${" not in html and "{{" not in html
     [(_, shown)] = tree.find("blockquote", "passage")
     assert shown == TRICKY
@@ -75,7 +77,7 @@ def test_highlights_are_marked_at_their_offsets() -> None:
     text = "第一句。现有员工88人，承担任务；第三句<b>。"
     first = Highlight(4, 17, text[4:17])
     last = Highlight(17, len(text), text[17:])
-    html = render.evidence_card(make_passage(text, [last, first]))
+    html = render.evidence_card(make_passage(text, [last, first]), 0)
     tree = Tree(html)
     assert [t for _, t in tree.find("mark")] == [text[4:17], text[17:]]
     [(_, shown)] = tree.find("blockquote", "passage")
@@ -96,32 +98,47 @@ def test_citation_link_points_at_the_paragraph_in_the_report_panel(assistant) ->
     links = cards.find("a", "cite")
     assert [text for _, text in links] == [p.citation.label for p in answer.passages]
     for (attrs, _), passage in zip(links, answer.passages):
-        assert attrs["href"] == f"#para-{passage.paragraph_index}"
-        assert attrs["data-para"] == str(passage.paragraph_index)
+        assert attrs["href"] == f"#doc-0-para-{passage.paragraph_index}"
+        assert (attrs["data-doc"], attrs["data-para"]) == ("0", str(passage.paragraph_index))
     top = answer.passages[0].paragraph_index
-    panel = Tree(render.report_panel(assistant.document, selected=top))
+    document = assistant.library.document(answer.passages[0].citation.source)
+    panel = Tree(render.report_panel([document], selected=(0, top)))
     paragraphs = {attrs["id"]: (attrs, text) for attrs, text in panel.find("p", "para")}
-    assert len(paragraphs) == len(assistant.document.paragraphs)
-    for paragraph in assistant.document.paragraphs:
-        attrs, text = paragraphs[f"para-{paragraph.index}"]
+    assert len(paragraphs) == len(document.paragraphs)
+    for paragraph in document.paragraphs:
+        attrs, text = paragraphs[f"doc-0-para-{paragraph.index}"]
         assert text == f"¶{paragraph.number}{paragraph.text}"
         assert ("selected" in attrs["class"].split()) == (paragraph.index == top)
     headings = [text for _, text in panel.find("h3", "heading")]
-    assert headings == [f"§{s.index + 1} {s.heading}" for s in assistant.document.sections]
-    assert [t for _, t in panel.find("h2", "report-title")] == [assistant.document.title]
+    assert headings == [f"§{s.index + 1} {s.heading}" for s in document.sections]
+    assert [t for _, t in panel.find("h2", "report-title")] == [document.title]
+
+
+def test_panel_holds_each_cited_document_and_shows_the_selected_one() -> None:
+    from qa.readers.text import parse_report
+
+    first = parse_report("甲报告\n一节\n第一段。\n", source="a.txt")
+    second = parse_report("乙报告\n二节\n第一段。\n第二段。\n", source="b/c.md")
+    panel = Tree(render.report_panel([first, second], selected=(1, 1)))
+    documents = panel.find("div", "doc")
+    assert [(a["data-doc"], a["data-source"], "hidden" in a) for a, _ in documents] == [
+        ("0", "a.txt", True), ("1", "b/c.md", False)
+    ]
+    [(attrs, text)] = [(a, t) for a, t in panel.find("p", "para") if "selected" in a["class"].split()]
+    assert attrs["id"] == "doc-1-para-1" and text == "¶2第二段。"
 
 
 def test_scores_show_each_signal_present() -> None:
-    only_bm25 = Tree(render.evidence_card(make_passage("文", signals={"bm25": 12.3})))
+    only_bm25 = Tree(render.evidence_card(make_passage("文", signals={"bm25": 12.3}), 0))
     assert [t for _, t in only_bm25.find("span", "score-name")] == ["关键词"]
-    hybrid = Tree(render.evidence_card(make_passage("文", signals={"bm25": 12.3, "dense": 0.88, "fused": 0.5})))
+    hybrid = Tree(render.evidence_card(make_passage("文", signals={"bm25": 12.3, "dense": 0.88, "fused": 0.5}), 0))
     assert [t for _, t in hybrid.find("span", "score")] == ["关键词 12.300", "向量 0.880", "融合 0.500"]
 
 
 def test_copy_button_carries_passage_and_full_citation() -> None:
     passage = make_passage(TRICKY)
-    [(attrs, _)] = Tree(render.evidence_card(passage)).find("button", "copy")
-    assert attrs["data-copy"] == f"{TRICKY}\n——《报告<标题>》§2 ¶3 第*一*节 $s$ / 小节_a_"
+    [(attrs, _)] = Tree(render.evidence_card(passage, 0)).find("button", "copy")
+    assert attrs["data-copy"] == f"{TRICKY}\n——《报告<标题>》（dir/<x>.docx）§2 ¶3 第*一*节 $s$ / 小节_a_"
 
 
 def test_abstention_is_not_an_answer() -> None:
@@ -169,3 +186,17 @@ def test_chat_turn_shows_the_question_escaped(assistant) -> None:
     user = history[1]["content"]
     assert "<" not in user and Tree(MarkdownIt("commonmark").render(user)).find("p")[0][1] == XSS
     assert "<img" not in evidence and "<script" not in evidence
+
+
+def test_library_table_lists_documents_and_unreadable_files_escaped() -> None:
+    rows = [
+        {"source": "a/<b>.docx", "title": "报告<i>一</i>", "format": "docx", "sections": 2, "paragraphs": 7, "indexed": True},
+        {"source": "bad.pdf", "error": "this PDF has no text layer <scan>"},
+    ]
+    html = render.library_html(rows)
+    tree = Tree(html)
+    assert "<i>" not in html and "<b>" not in html and "<scan>" not in html
+    assert [t for _, t in tree.find("td", "title")] == ["报告<i>一</i>"]
+    assert [t for _, t in tree.find("td", "source")] == ["a/<b>.docx", "bad.pdf"]
+    assert [t for _, t in tree.find("tr", "unreadable")] == ["不可读：this PDF has no text layer <scan>bad.pdf"]
+    assert [t for _, t in tree.find("div", "library-count")] == ["文档库：1 份文档"]

@@ -1,10 +1,10 @@
-"""VectorIndex persistence: reuse, staleness, damage repair, atomic writes, the build lock."""
+"""Per-document vectors on disk: reuse, incremental encoding, damage repair, atomic writes, the lock;
+and the in-memory FAISS index built from them."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -14,12 +14,14 @@ import pytest
 from filelock import FileLock
 
 from embeddings import Encoder, VectorIndex
-from embeddings.index import INDEX_FILE, LOCK_FILE, MANIFEST_FILE, corpus_hash
+from embeddings.vector_store import FORMAT_VERSION, LOCK_FILE, VectorStore
 
-PASSAGES = [
+FIRST = [
     "The Fenggang office has twelve employees.",
     "Opening hours are from 8:00 to 17:00 on weekdays.",
     "The laboratory tests frozen seafood before export.",
+]
+SECOND = [
     "Party members completed all of their pledged tasks.",
     "凤岗办事处共有员工十二名。",
     "The bureau was named a provincial civilized unit seven years in a row.",
@@ -27,16 +29,16 @@ PASSAGES = [
 
 
 class CountingEncoder:
-    """A real Encoder that counts how many passages it was asked to encode."""
+    """A real Encoder that records the passages it was asked to encode."""
 
     def __init__(self, encoder: Encoder, model_id: str | None = None) -> None:
         self.encoder = encoder
         self.model_id = model_id or encoder.model_id
         self.dim = encoder.dim
-        self.calls = 0
+        self.encoded: list[str] = []
 
     def encode_passages(self, texts, batch_size=32, progress=False):
-        self.calls += 1
+        self.encoded += list(texts)
         return self.encoder.encode_passages(texts, batch_size=batch_size, progress=progress)
 
     def encode_queries(self, texts):
@@ -56,18 +58,19 @@ def encoder(real_encoder) -> CountingEncoder:
     return CountingEncoder(real_encoder)
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory, real_encoder) -> Path:
-    directory = tmp_path_factory.mktemp("pristine-index")
-    VectorIndex.build(real_encoder, PASSAGES).save(directory)
-    return directory
+def store_for(directory: Path, encoder: CountingEncoder) -> VectorStore:
+    return VectorStore(directory, encoder.model_id, encoder.dim)
+
+
+def sync(directory: Path, encoder: CountingEncoder, documents) -> tuple[list[np.ndarray], list[str]]:
+    messages: list[str] = []
+    return store_for(directory, encoder).sync(documents, encoder, log=messages.append), messages
 
 
 @pytest.fixture
-def built(tmp_path, pristine) -> Path:
-    """A directory holding a saved index of PASSAGES."""
-    for name in (INDEX_FILE, MANIFEST_FILE):
-        shutil.copyfile(pristine / name, tmp_path / name)
+def built(tmp_path, real_encoder) -> Path:
+    """A folder holding the vectors of the two documents."""
+    sync(tmp_path, CountingEncoder(real_encoder), [("a.txt", FIRST), ("b.txt", SECOND)])
     return tmp_path
 
 
@@ -80,140 +83,131 @@ def assert_searches_right(index: VectorIndex, encoder: CountingEncoder, passages
     assert np.all(np.diff(scores, axis=1) <= 1e-6)
 
 
-def load_or_build(directory: Path, encoder: CountingEncoder, passages: list[str]) -> tuple[VectorIndex, list[str]]:
-    messages: list[str] = []
-    return VectorIndex.load_or_build(directory, encoder, passages, log=messages.append), messages
-
-
 def temp_files(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name not in {INDEX_FILE, MANIFEST_FILE, LOCK_FILE})
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
 
 
-def test_build_then_reuse_without_encoding(tmp_path, encoder, real_encoder):
-    index, messages = load_or_build(tmp_path, encoder, PASSAGES)
-    assert encoder.calls == 1 and len(index) == len(PASSAGES)
-    assert messages == ["report-qa: building vector index (reason: no index yet)"]
-    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
-    assert manifest["model_id"] == real_encoder.model_id
-    assert (manifest["dim"], manifest["count"], manifest["format_version"]) == (384, len(PASSAGES), 1)
-    assert manifest["corpus_hash"] == corpus_hash(PASSAGES)
+def key_of(directory: Path, encoder: CountingEncoder, passages: list[str]) -> str:
+    return store_for(directory, encoder).key(passages)
 
+
+def test_encode_once_then_reuse(tmp_path, encoder, real_encoder):
+    vectors, messages = sync(tmp_path, encoder, [("a.txt", FIRST), ("b.txt", SECOND)])
+    assert encoder.encoded == FIRST + SECOND
+    assert messages == [
+        "report-qa: encoding a.txt (3 passages; reason: not encoded yet)",
+        "report-qa: encoding b.txt (3 passages; reason: not encoded yet)",
+    ]
+    meta = json.loads((tmp_path / f"{key_of(tmp_path, encoder, FIRST)}.json").read_text())
+    assert (meta["model_id"], meta["dim"], meta["count"], meta["format_version"]) == (
+        real_encoder.model_id, 384, 3, FORMAT_VERSION
+    )
     again = CountingEncoder(real_encoder)
-    reloaded, messages = load_or_build(tmp_path, again, PASSAGES)
-    assert again.calls == 0 and messages == []
-    assert_searches_right(reloaded, again, PASSAGES)
+    reloaded, messages = sync(tmp_path, again, [("renamed.txt", FIRST), ("b.txt", SECOND)])
+    assert again.encoded == [] and messages == []
+    for before, after in zip(vectors, reloaded):
+        np.testing.assert_array_equal(before, after)
+    assert_searches_right(VectorIndex(np.concatenate(reloaded), again.dim), again, FIRST + SECOND)
     assert temp_files(tmp_path) == []
 
 
-@pytest.mark.parametrize(
-    ("change", "reason"),
-    [
-        (lambda passages, encoder: (passages[:-1] + ["A new paragraph."], encoder), "corpus changed"),
-        (lambda passages, encoder: (passages[1:], encoder), "corpus changed"),
-        (lambda passages, encoder: (passages, CountingEncoder(encoder.encoder, "another/model")), "model changed"),
-    ],
-)
-def test_stale_index_is_rebuilt(built, encoder, change, reason):
-    passages, changed_encoder = change(list(PASSAGES), encoder)
-    index, messages = load_or_build(built, changed_encoder, passages)
-    assert messages == [f"report-qa: rebuilding vector index (reason: {reason})"]
-    assert changed_encoder.calls == 1 and len(index) == len(passages)
-    assert_searches_right(index, changed_encoder, passages)
-    _, messages = load_or_build(built, CountingEncoder(encoder.encoder, changed_encoder.model_id), passages)
-    assert messages == []
+def test_only_a_changed_or_added_document_is_encoded(built, encoder):
+    changed = FIRST[:-1] + ["A new paragraph about tariffs."]
+    third = ["Another report entirely."]
+    vectors, messages = sync(built, encoder, [("a.txt", changed), ("c.txt", third)])
+    assert encoder.encoded == changed + third
+    assert [len(v) for v in vectors] == [3, 1]
+    assert_searches_right(VectorIndex(np.concatenate(vectors), encoder.dim), encoder, changed + third)
 
 
-def truncate_index(directory: Path) -> None:
-    path = directory / INDEX_FILE
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+def test_another_model_has_its_own_vectors(built, encoder):
+    other = CountingEncoder(encoder.encoder, "another/model")
+    sync(built, other, [("a.txt", FIRST)])
+    assert other.encoded == FIRST
 
 
-def flip_index_byte(directory: Path) -> None:
-    data = bytearray((directory / INDEX_FILE).read_bytes())
+def flip_vector_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
     data[-7] ^= 0xFF
-    (directory / INDEX_FILE).write_bytes(bytes(data))
+    path.write_bytes(bytes(data))
 
 
-def edit_manifest_count(directory: Path) -> None:
-    manifest = json.loads((directory / MANIFEST_FILE).read_text())
-    manifest["count"] += 1
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
+def edit_sidecar(path: Path, **changes) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
-def old_format(directory: Path) -> None:
-    manifest = json.loads((directory / MANIFEST_FILE).read_text())
-    manifest["format_version"] = 0
-    (directory / MANIFEST_FILE).write_text(json.dumps(manifest))
+DAMAGE = [
+    (lambda npy, meta: npy.write_bytes(npy.read_bytes()[:100]), "vector file damaged"),
+    (lambda npy, meta: flip_vector_byte(npy), "vector file damaged"),
+    (lambda npy, meta: meta.write_bytes(b"\x00garbage{"), "sidecar unreadable"),
+    (lambda npy, meta: meta.write_text("[1, 2]"), "format changed"),
+    (lambda npy, meta: npy.unlink(), "not encoded yet"),
+    (lambda npy, meta: edit_sidecar(meta, format_version=0), "format changed"),
+]
 
 
-@pytest.mark.parametrize(
-    ("damage", "reason"),
-    [
-        (truncate_index, "index file damaged"),
-        (flip_index_byte, "index file damaged"),
-        (lambda d: (d / MANIFEST_FILE).write_bytes(b"\x00garbage{"), "manifest unreadable"),
-        (lambda d: (d / MANIFEST_FILE).write_text("[1, 2]"), "manifest unreadable"),
-        (lambda d: (d / INDEX_FILE).unlink(), "index file missing"),
-        (lambda d: (d / MANIFEST_FILE).unlink(), "manifest missing"),
-        (edit_manifest_count, "index does not match its manifest"),
-        (old_format, "format changed"),
-    ],
-)
-def test_damaged_index_is_repaired(built, encoder, damage, reason):
-    damage(built)
-    index, messages = load_or_build(built, encoder, PASSAGES)
-    assert messages == [f"report-qa: rebuilding vector index (reason: {reason})"]
-    assert encoder.calls == 1
-    assert_searches_right(index, encoder, PASSAGES)
-    assert_searches_right(VectorIndex.load(built), encoder, PASSAGES)
+@pytest.mark.parametrize(("damage", "reason"), DAMAGE)
+def test_damaged_vectors_are_encoded_again_for_that_document_alone(built, encoder, damage, reason):
+    key = key_of(built, encoder, SECOND)
+    damage(built / f"{key}.npy", built / f"{key}.json")
+    vectors, messages = sync(built, encoder, [("a.txt", FIRST), ("b.txt", SECOND)])
+    verb = "encoding" if reason == "not encoded yet" else "re-encoding"
+    assert messages == [f"report-qa: {verb} b.txt (3 passages; reason: {reason})"]
+    assert encoder.encoded == SECOND
+    assert_searches_right(VectorIndex(np.concatenate(vectors), encoder.dim), encoder, FIRST + SECOND)
+    assert store_for(built, encoder).has(SECOND)
     assert temp_files(built) == []
 
 
-def test_failed_write_keeps_the_old_index_and_no_temp_files(built, encoder, monkeypatch):
-    before = {name: (built / name).read_bytes() for name in (INDEX_FILE, MANIFEST_FILE)}
-    fresh = VectorIndex.build(encoder, PASSAGES[:3])
+def test_failed_write_keeps_the_old_vectors_and_no_temp_files(built, encoder, monkeypatch):
+    key = key_of(built, encoder, FIRST)
+    before = {p.name: p.read_bytes() for p in built.glob(f"{key}.*")}
 
     def failing_replace(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
-        fresh.save(built)
+        store_for(built, encoder).save(key, np.zeros((3, encoder.dim), dtype=np.float32))
     monkeypatch.undo()
-    assert {name: (built / name).read_bytes() for name in before} == before
+    assert {p.name: p.read_bytes() for p in built.glob(f"{key}.*")} == before
     assert temp_files(built) == []
-    _, messages = load_or_build(built, encoder, PASSAGES)
+    _, messages = sync(built, encoder, [("a.txt", FIRST)])
     assert messages == []
 
 
-def test_leftover_temp_files_are_swept_on_rebuild(built, encoder):
-    (built / f".{INDEX_FILE}.abc123.tmp").write_bytes(b"half written")
-    (built / MANIFEST_FILE).unlink()
-    load_or_build(built, encoder, PASSAGES)
+def test_leftover_temp_files_are_swept_when_encoding(built, encoder):
+    (built / ".deadbeef.npy.abc123.tmp").write_bytes(b"half written")
+    sync(built, encoder, [("c.txt", ["Something new."])])
     assert temp_files(built) == []
 
 
-def test_waiting_process_reuses_the_index_written_under_the_lock(tmp_path, encoder, real_encoder):
-    result: list[VectorIndex] = []
+def test_waiting_process_reuses_the_vectors_written_under_the_lock(tmp_path, encoder, real_encoder):
+    result: list[list[np.ndarray]] = []
     messages: list[str] = []
+    store = store_for(tmp_path, encoder)
+    tmp_path.mkdir(exist_ok=True)
     with FileLock(str(tmp_path / LOCK_FILE)):
         worker = threading.Thread(
-            target=lambda: result.append(VectorIndex.load_or_build(tmp_path, encoder, PASSAGES, log=messages.append))
+            target=lambda: result.append(store.sync([("a.txt", FIRST)], encoder, log=messages.append))
         )
         worker.start()
         worker.join(0.5)
         assert worker.is_alive()  # blocked on the lock
-        VectorIndex.build(CountingEncoder(real_encoder), PASSAGES).save(tmp_path)
+        store.save(store.key(FIRST), real_encoder.encode_passages(FIRST))
     worker.join(30)
     assert not worker.is_alive()
-    assert encoder.calls == 0 and messages == []
-    assert_searches_right(result[0], encoder, PASSAGES)
+    assert encoder.encoded == [] and messages == []
+    assert_searches_right(VectorIndex(result[0][0], encoder.dim), encoder, FIRST)
 
 
-def test_search_edge_cases(built, encoder):
-    index = VectorIndex.load(built)
-    one = encoder.encode_queries([PASSAGES[2]])[0]
+def test_search_edge_cases(encoder):
+    index = VectorIndex(encoder.encoder.encode_passages(FIRST + SECOND), encoder.dim)
+    one = encoder.encode_queries([FIRST[2]])[0]
     scores, ids = index.search(one, k=100)
-    assert ids.shape == (1, len(PASSAGES)) and ids[0, 0] == 2
+    assert ids.shape == (1, 6) and ids[0, 0] == 2
     assert scores.dtype == np.float32 and ids.dtype == np.int64
     assert index.search(one, k=0)[1].shape == (1, 0)
+    every = index.scores(one)
+    assert every.shape == (6,) and int(np.argmax(every)) == 2
+    assert len(VectorIndex(np.empty((0, encoder.dim), dtype=np.float32), encoder.dim)) == 0

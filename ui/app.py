@@ -1,8 +1,10 @@
-"""The Gradio chat UI: chat and evidence cards on the left, the whole report on the right.
+"""The Gradio chat UI: chat and evidence cards on the left; the library, uploads and the cited
+documents on the right.
 
 ``build_app(assistant)`` builds the Blocks; ``launch(app, host, port)`` starts it with the page's
 CSS and script (gradio 6 takes them in ``launch()``); ``serve`` does both and blocks.
-The app makes no outside requests and exposes ``/ask`` returning the contract JSON object.
+The app makes no outside requests and exposes ``/ask`` (question, optional document sources →
+the contract JSON object) and ``/add_report`` (file → the new document's ``list`` object).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from qa import Assistant, QuestionError  # noqa: E402
+from qa import Assistant, QuestionError, ReportError  # noqa: E402
+from qa.assistant import MAX_UPLOAD_BYTES, UnknownDocument  # noqa: E402
+from qa.ingest import SUPPORTED_SUFFIXES  # noqa: E402
 from qa.results import refusal  # noqa: E402
 from ui import render  # noqa: E402
 
@@ -29,47 +33,114 @@ EXAMPLES = (
 # The Assistant is not promised to be thread-safe: the chat and the API share one queue slot.
 CONCURRENCY_ID = "assistant"
 CONCURRENCY_LIMIT = 1
+UPLOAD_CONCURRENCY_ID = "upload"  # adds run one at a time; questions go on meanwhile
+UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
 
 Message = dict[str, Any]
 
 
-def ask_json(assistant: Assistant, question: Any) -> dict[str, Any]:
-    """The contract JSON object for one question; a bad question gives ``answered: false`` and ``error``."""
+def ask_json(assistant: Assistant, question: Any, documents: list[str] | None = None) -> dict[str, Any]:
+    """The contract JSON object for one question; a bad question or an unknown document gives
+    ``answered: false`` and ``error``."""
     try:
-        return assistant.ask(question).to_dict()
+        return assistant.ask(question, documents=documents or None).to_dict()
     except QuestionError as error:
+        return refusal(question, str(error))
+    except UnknownDocument as error:
         return refusal(question, str(error))
 
 
+def add_report_json(assistant: Assistant, path: str | None, name: str | None = None) -> dict[str, Any]:
+    """Add an uploaded file to the library: its ``list`` object, or ``{"error": ...}`` with the
+    library left as it was."""
+    if not path:
+        return {"error": "no file was uploaded"}
+    try:
+        return assistant.add_report(path, name)
+    except ReportError as error:
+        return {"error": str(error)}
+
+
 def respond(
-    assistant: Assistant, question: str | None, history: list[Message] | None
+    assistant: Assistant, question: str | None, history: list[Message] | None, documents: list[str] | None = None
 ) -> tuple[list[Message], str, str, str]:
     """One chat turn: (chat history, evidence HTML, report panel HTML, cleared textbox)."""
     question = question or ""
     history = list(history or [])
     user = {"role": "user", "content": render.chat_text(render.display_question(question))}
     try:
-        answer = assistant.ask(question)
-    except QuestionError as error:
-        message = render.question_error(error)
+        answer = assistant.ask(question, documents=documents or None)
+    except (QuestionError, UnknownDocument) as error:
+        message = render.question_error(error) if isinstance(error, QuestionError) else str(error)
         reply = f"**无法提问：** {render.chat_text(message)}"
         history += [user, {"role": "assistant", "content": reply}]
         return history, render.error_html(question, message), gr.skip(), ""
-    selected = answer.passages[0].paragraph_index if answer.answered and answer.passages else None
+    library = assistant.library
+    documents_cited = [library.document(source) for source in render.cited_sources(answer)]
+    top = answer.passages[0] if answer.answered and answer.passages else None
+    selected = (0, top.paragraph_index) if top else None
     history += [user, {"role": "assistant", "content": render.chat_reply(answer)}]
-    return history, render.answer_html(answer), render.report_panel(assistant.document, selected), ""
+    return history, render.answer_html(answer), render.report_panel(documents_cited or library.documents[:1], selected), ""
+
+
+def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """(label, source) of every document, for the filter and the document viewer."""
+    return [(f"{d.title or d.source}（{d.source}）", d.source) for d in assistant.library.documents]
+
+
+def upload(assistant: Assistant, path: str | None, progress: gr.Progress) -> tuple[str, str, Any, Any]:
+    """Add an uploaded file: (status HTML, library HTML, filter update, viewer update)."""
+    if not path:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    progress(0.1, desc="读取文件")
+    name = Path(path).name
+    result = add_report_json(assistant, path, name)
+    progress(1.0, desc="完成")
+    if "error" in result:
+        status = f'<div class="verdict bad">未加入文档库：{render.esc(result["error"])}</div>'
+        return status, gr.skip(), gr.skip(), gr.skip()
+    status = (
+        f'<div class="verdict found">已加入文档库：《{render.esc(result["title"] or result["source"])}》，'
+        f'{result["paragraphs"]} 段，可以提问了。</div>'
+    )
+    choices = document_choices(assistant)
+    return (
+        status,
+        render.library_html(assistant.summaries()),
+        gr.update(choices=choices),
+        gr.update(choices=choices, value=result["source"]),
+    )
+
+
+def view(assistant: Assistant, source: str | None) -> str:
+    """The report panel showing one document (the first when ``source`` is unknown)."""
+    library = assistant.library
+    document = library.document(source) if source in library.sources else library.documents[0]
+    return render.report_panel([document])
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:
-    """The Blocks app for ``assistant``: chat, example questions, evidence cards, report panel, ``/ask``."""
+    """The Blocks app for ``assistant``: chat, examples, document filter, evidence cards, library
+    with uploads, report panel, and the ``/ask`` and ``/add_report`` endpoints."""
 
-    def chat(question: str, history: list[Message]) -> tuple[list[Message], str, str, str]:
-        return respond(assistant, question, history)
+    def chat(question: str, history: list[Message], documents: list[str] | None) -> tuple[list[Message], str, str, str]:
+        return respond(assistant, question, history, documents)
 
-    def ask(question: str) -> dict[str, Any]:
-        """Answer one question about the report: the report-qa JSON object (verbatim passages, citations)."""
-        return ask_json(assistant, question)
+    def ask(question: str, documents: list[str] | None = None) -> dict[str, Any]:
+        """Answer one question from the library (or only from ``documents``, a list of sources):
+        the report-qa JSON object (verbatim passages, citations)."""
+        return ask_json(assistant, question, documents)
 
+    def add_report(file: str | None) -> dict[str, Any]:
+        return add_report_json(assistant, file)
+
+    def on_upload(file: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, Any]:
+        return upload(assistant, file, progress)
+
+    def on_view(source: str | None) -> str:
+        return view(assistant, source)
+
+    choices = document_choices(assistant)
     with gr.Blocks(title="报告问答 · 原文引用", analytics_enabled=False) as app:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -97,11 +168,32 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         scale=5,
                     )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
+                scope = gr.Dropdown(
+                    choices=choices,
+                    value=[],
+                    multiselect=True,
+                    label="查找范围（不选 = 全部文档）",
+                    elem_id="scope",
+                )
                 with gr.Row(elem_id="examples"):
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
                 evidence = gr.HTML(render.placeholder_html(), elem_id="evidence", js_on_load=None)
             with gr.Column(scale=2, min_width=320, elem_id="report-col"):
-                panel = gr.HTML(render.report_panel(assistant.document), elem_id="report", js_on_load=None)
+                with gr.Accordion("文档库与上传", open=False, elem_id="library-box"):
+                    library = gr.HTML(render.library_html(assistant.summaries()), elem_id="library-list")
+                    upload_file = gr.File(
+                        label=f"加入报告（{' '.join(UPLOAD_TYPES)}，不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）",
+                        file_types=list(UPLOAD_TYPES),
+                        file_count="single",
+                        type="filepath",
+                        elem_id="upload",
+                    )
+                    upload_status = gr.HTML("", elem_id="upload-status")
+                viewer = gr.Dropdown(choices=choices, value=choices[0][1], label="查看全文", elem_id="viewer")
+                panel = gr.HTML(render.report_panel(assistant.library.documents[:1]), elem_id="report", js_on_load=None)
+            api_file = gr.File(visible=False, type="filepath")
+            api_result = gr.JSON(visible=False)
+            api_button = gr.Button(visible=False)
 
         outputs = [chatbot, evidence, panel, question]
         scroll = "() => { window.reportQa && window.reportQa.showSelected(); }"
@@ -110,12 +202,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         ]:
             trigger(
                 chat,
-                [source, chatbot],
+                [source, chatbot, scope],
                 outputs,
                 api_visibility="private",
                 concurrency_id=CONCURRENCY_ID,
                 concurrency_limit=CONCURRENCY_LIMIT,
             ).then(None, None, None, js=scroll)
+        upload_file.upload(
+            on_upload, [upload_file], [upload_status, library, scope, viewer], api_visibility="private",
+            concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1,
+        ).then(on_view, [viewer], [panel], api_visibility="private")
+        viewer.input(on_view, [viewer], [panel], api_visibility="private")
+        api_button.click(add_report, [api_file], [api_result], api_name="add_report",
+                         concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1)
         gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=CONCURRENCY_LIMIT)
     return app
 
@@ -125,6 +224,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **options:
     script = (ASSETS / "app.js").read_text(encoding="utf-8")
     return app.launch(
         server_name=host,
+        max_file_size=MAX_UPLOAD_BYTES,
         server_port=port,
         css=(ASSETS / "app.css").read_text(encoding="utf-8"),
         head=f"<script>{script}</script>",

@@ -12,6 +12,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from collections.abc import Sequence
+from typing import Any
+
 from qa import Answer, Document, Highlight, Passage, QuestionError
 
 SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合", "answer": "答案证据"}
@@ -70,18 +73,35 @@ def copy_text(passage: Passage) -> str:
     """What a card's copy button puts on the clipboard: the passage, then its full citation."""
     citation = passage.citation
     title = f"《{citation.document}》" if citation.document else ""
-    return f"{passage.text}\n——{title}{citation.label} {where(passage)}"
+    return f"{passage.text}\n——{title}（{citation.source}）{citation.label} {where(passage)}"
 
 
-def cite_link(passage: Passage) -> str:
-    """The citation label as a link to the paragraph in the report panel."""
+def cited_sources(answer: Answer) -> list[str]:
+    """The documents an answer cites, each once, in rank order: the report panel's documents."""
+    return list(dict.fromkeys(p.citation.source for p in answer.passages))
+
+
+def para_id(slot: int, index: int) -> str:
+    """HTML id of paragraph ``index`` of the panel's document number ``slot``."""
+    return f"doc-{slot}-para-{index}"
+
+
+def cite_link(passage: Passage, slot: int) -> str:
+    """The citation label as a link to the paragraph in document ``slot`` of the report panel."""
     n = passage.paragraph_index
-    return f'<a href="#para-{n}" class="cite" data-para="{n}" title="在右侧全文中查看">{esc(passage.citation.label)}</a>'
+    return (
+        f'<a href="#{para_id(slot, n)}" class="cite" data-doc="{slot}" data-para="{n}" '
+        f'title="在右侧全文中查看">{esc(passage.citation.label)}</a>'
+    )
 
 
-def evidence_card(passage: Passage, *, nearest: bool = False) -> str:
-    """One passage: citation link, section, sub-heading, verbatim text with marks, scores, copy button."""
+def evidence_card(passage: Passage, slot: int, *, nearest: bool = False) -> str:
+    """One passage: citation link (to document ``slot`` of the panel), document title, section,
+    sub-heading, verbatim text with marks, scores, copy button."""
     citation = passage.citation
+    document = (
+        f'<span class="doc-title" title="{esc(citation.source)}">《{esc(citation.document or citation.source)}》</span>'
+    )
     subsection = f'<span class="subsection">{esc(citation.subsection)}</span>' if citation.subsection else ""
     badge = '<span class="badge not-answer">不是答案</span>' if nearest else ""
     scores = "".join(
@@ -90,7 +110,7 @@ def evidence_card(passage: Passage, *, nearest: bool = False) -> str:
     )
     return (
         f'<article class="card{" nearest" if nearest else ""}" data-rank="{passage.rank}">'
-        f'<header class="card-head"><span class="rank">{passage.rank}</span>{cite_link(passage)}'
+        f'<header class="card-head"><span class="rank">{passage.rank}</span>{cite_link(passage, slot)}{document}'
         f'<span class="section">{esc(citation.section)}</span>{subsection}{badge}</header>'
         f'<blockquote class="passage">{marked(passage.text, passage.highlights)}</blockquote>'
         f'<footer class="card-foot"><span class="scores">{scores}</span>'
@@ -104,14 +124,19 @@ def _question_line(question: str) -> str:
 
 
 def answer_html(answer: Answer) -> str:
-    """The evidence area for one answer: cited cards, or the no-answer notice and nearest passages."""
+    """The evidence area for one answer: cited cards, or the no-answer notice and nearest passages.
+
+    Citation links point into the report panel built from :func:`cited_sources`.
+    """
+    slots = {source: slot for slot, source in enumerate(cited_sources(answer))}
     if answer.answered:
         head = f'<div class="verdict found">报告原文中的证据（共 {len(answer.passages)} 段，逐字引用）</div>'
-        cards = "".join(evidence_card(p) for p in answer.passages)
+        cards = "".join(evidence_card(p, slots[p.citation.source]) for p in answer.passages)
         return f'<div class="evidence answered">{_question_line(answer.question)}{head}{cards}</div>'
     reason = f'<div class="reason">{esc(answer.reason)}</div>' if answer.reason else ""
     nearest = (
-        f'<div class="nearest-label">{NEAREST}</div>' + "".join(evidence_card(p, nearest=True) for p in answer.passages)
+        f'<div class="nearest-label">{NEAREST}</div>'
+        + "".join(evidence_card(p, slots[p.citation.source], nearest=True) for p in answer.passages)
         if answer.passages
         else ""
     )
@@ -152,27 +177,65 @@ def chat_reply(answer: Answer) -> str:
         return f"**{NO_ANSWER}。** 下方列出的是{NEAREST}。"
     top = answer.passages[0]
     quoted = " … ".join(h.text for h in sorted(top.highlights, key=lambda h: h.start)) or top.text
-    return f"> {chat_text(quoted)}\n\n出处：{chat_text(top.citation.label + ' ' + where(top))}（完整段落见下方证据）"
+    cited = f"《{top.citation.document or top.citation.source}》{top.citation.label} {where(top)}"
+    return f"> {chat_text(quoted)}\n\n出处：{chat_text(cited)}（完整段落见下方证据）"
 
 
-def report_panel(document: Document, selected: int | None = None) -> str:
-    """The whole report: title, sections, sub-headings, every paragraph with ``id="para-N"``."""
-    parts = [f'<div class="report-panel" id="report-panel"><h2 class="report-title">{esc(document.title or "报告全文")}</h2>']
-    for section in document.sections:
+def report_panel(documents: Sequence[Document], selected: tuple[int, int] | None = None) -> str:
+    """The panel of whole documents: each one's title, sections, sub-headings and every paragraph
+    (``id="doc-K-para-N"``). Only one document shows at a time: the selected paragraph's
+    (``(slot, paragraph index)``), else the first; citation links switch between them."""
+    shown = selected[0] if selected else 0
+    parts = ['<div class="report-panel" id="report-panel">']
+    for slot, document in enumerate(documents):
+        hidden = "" if slot == shown else " hidden"
         parts.append(
-            f'<section class="report-section" id="sec-{section.index}">'
-            f'<h3 class="heading"><span class="sec-no">§{section.index + 1}</span> {esc(section.heading)}</h3>'
+            f'<div class="doc" data-doc="{slot}" data-source="{esc(document.source)}"{hidden}>'
+            f'<h2 class="report-title">{esc(document.title or "报告全文")}</h2>'
+            f'<div class="report-source">{esc(document.source)}</div>'
         )
-        subsection = None
-        for paragraph in section.paragraphs:
-            if paragraph.subsection and paragraph.subsection != subsection:
-                parts.append(f'<h4 class="subheading">{esc(paragraph.subsection)}</h4>')
-            subsection = paragraph.subsection
-            css = "para selected" if paragraph.index == selected else "para"
+        for section in document.sections:
             parts.append(
-                f'<p class="{css}" id="para-{paragraph.index}" data-para="{paragraph.index}">'
-                f'<span class="para-no">¶{paragraph.number}</span>{esc(paragraph.text)}</p>'
+                f'<section class="report-section">'
+                f'<h3 class="heading"><span class="sec-no">§{section.index + 1}</span> {esc(section.heading)}</h3>'
             )
-        parts.append("</section>")
+            subsection = None
+            for paragraph in section.paragraphs:
+                if paragraph.subsection and paragraph.subsection != subsection:
+                    parts.append(f'<h4 class="subheading">{esc(paragraph.subsection)}</h4>')
+                subsection = paragraph.subsection
+                css = "para selected" if selected == (slot, paragraph.index) else "para"
+                parts.append(
+                    f'<p class="{css}" id="{para_id(slot, paragraph.index)}" data-doc="{slot}" '
+                    f'data-para="{paragraph.index}"><span class="para-no">¶{paragraph.number}</span>{esc(paragraph.text)}</p>'
+                )
+            parts.append("</section>")
+        parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
+
+
+FORMAT_LABELS = {"txt": "TXT", "md": "Markdown", "docx": "Word", "pdf": "PDF", "html": "HTML"}
+
+
+def library_html(summaries: Sequence[dict[str, Any]]) -> str:
+    """The library's documents as a table (title, format, paragraphs, source), then unreadable files."""
+    rows = []
+    for item in summaries:
+        if "error" in item:
+            rows.append(
+                f'<tr class="unreadable"><td colspan="3">不可读：{esc(item["error"])}</td>'
+                f'<td class="source">{esc(item["source"])}</td></tr>'
+            )
+        else:
+            rows.append(
+                f'<tr><td class="title">{esc(item["title"] or item["source"])}</td>'
+                f'<td>{esc(FORMAT_LABELS.get(item["format"], item["format"]))}</td>'
+                f'<td class="count">{item["paragraphs"]}</td><td class="source">{esc(item["source"])}</td></tr>'
+            )
+    readable = sum("error" not in item for item in summaries)
+    return (
+        f'<div class="library" id="library"><div class="library-count">文档库：{readable} 份文档</div>'
+        '<table><thead><tr><th>标题</th><th>格式</th><th>段落</th><th>文件</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div>'
+    )

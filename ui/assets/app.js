@@ -1,14 +1,16 @@
-// report-qa UI behaviour: citation links select and scroll the report panel; copy buttons copy.
+// report-qa UI behaviour: citation links open their document in the report panel, select and
+// scroll to the paragraph; copy buttons copy.
 (() => {
   if (window.reportQa) return;
 
   const panel = () => document.getElementById("report-panel");
 
-  // Select paragraph `index` in the report panel and scroll the panel (only) to it.
-  function select(index) {
+  // Show document `doc` of the report panel, select its paragraph `index` and scroll the panel (only) to it.
+  function select(doc, index) {
     const box = panel();
-    const para = document.getElementById("para-" + index);
+    const para = document.getElementById("doc-" + doc + "-para-" + index);
     if (!box || !para || !box.contains(para)) return false;
+    box.querySelectorAll(".doc").forEach((el) => { el.hidden = el.dataset.doc !== String(doc); });
     box.querySelectorAll(".para.selected").forEach((el) => el.classList.remove("selected"));
     para.classList.add("selected", "flash");
     setTimeout(() => para.classList.remove("flash"), 1200);
@@ -20,7 +22,7 @@
   // Scroll to the paragraph the server marked as selected (after an answer re-renders the panel).
   function showSelected(tries = 20) {
     const para = panel() && panel().querySelector(".para.selected");
-    if (para) select(para.dataset.para);
+    if (para) select(para.dataset.doc, para.dataset.para);
     else if (tries > 0) setTimeout(() => showSelected(tries - 1), 50);
   }
 
@@ -60,7 +62,7 @@
     if (cite) {
       event.preventDefault();
       event.stopPropagation();
-      select(cite.dataset.para);
+      select(cite.dataset.doc, cite.dataset.para);
       return;
     }
     const button = target.closest("button.copy");

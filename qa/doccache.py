@@ -1,0 +1,195 @@
+"""Reports read once: each file's structure, BM25 tokens and normalized passages, cached on disk.
+
+A library start opens hundreds of files; parsing a PDF or tokenizing a report costs far more
+than reading back the result. ``$REPORT_QA_HOME/documents/<sha256 of the file>.json`` holds a
+file's :class:`PreparedDocument`; ``stats.json`` remembers each path's size, mtime and hash, so
+an unchanged file is recognised without reading it, and a touched one by its hash. A damaged
+or outdated cache entry is simply prepared again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from embeddings.home import atomic_write
+from qa.document import Document, Paragraph, Section, Sentence
+from qa.ingest import read_report
+from qa.lexical import index_tokens, quoted_terms
+from qa.passages import passage_text
+from qa.textnorm import Tokenizer, normalize
+
+CACHE_VERSION = 1
+DOCUMENTS_DIR = "documents"
+STATS_FILE = "stats.json"
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document with what indexing needs of each of its passages (see :mod:`qa.passages`).
+
+    Attributes:
+        document: the parsed report.
+        sha256: hash of the file's bytes.
+        tokens: per paragraph, the BM25 index tokens of its passage text.
+        normalized: per paragraph, its passage text normalized (see :func:`qa.textnorm.normalize`).
+    """
+
+    document: Document
+    sha256: str
+    tokens: tuple[tuple[str, ...], ...]
+    normalized: tuple[str, ...]
+
+    @property
+    def passages(self) -> list[str]:
+        """The indexed text of each paragraph."""
+        return [passage_text(self.document, p) for p in self.document.paragraphs]
+
+
+def prepare(document: Document, sha256: str) -> PreparedDocument:
+    """Tokenize and normalize a document's passages (its own quoted terms taught to jieba)."""
+    passages = [passage_text(document, p) for p in document.paragraphs]
+    tokenizer = Tokenizer(quoted_terms(passages))
+    return PreparedDocument(
+        document=document,
+        sha256=sha256,
+        tokens=tuple(tuple(index_tokens(tokenizer, p)) for p in passages),
+        normalized=tuple(normalize(p) for p in passages),
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class DocumentCache:
+    """Prepared documents under ``home/documents/``, found by file content.
+
+    Call :meth:`flush` after a batch of :meth:`read` calls to remember the files' stats.
+    """
+
+    def __init__(self, home: Path) -> None:
+        self.directory = Path(home) / DOCUMENTS_DIR
+        self._stats_path = self.directory / STATS_FILE
+        self._stats = _read_json(self._stats_path)
+        self._stats_changed = False
+
+    def read(self, path: Path, source: str) -> PreparedDocument:
+        """The prepared document of file ``path`` named ``source``; raises ``ReportError`` for
+        a file that cannot be read as a report."""
+        sha256 = self.sha256(path)
+        cached = self._load(sha256)
+        if cached is None:
+            cached = prepare(read_report(path, source=source), sha256)
+            self._save(cached)
+        if cached.document.source != source:
+            cached = replace(cached, document=replace(cached.document, source=source))
+        return cached
+
+    def sha256(self, path: Path) -> str:
+        """The file's hash: remembered when size and mtime are unchanged, computed otherwise."""
+        key = str(path.resolve())
+        stat = path.stat()
+        known = self._stats.get(key)
+        if isinstance(known, list) and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            return known[2]
+        sha256 = file_sha256(path)
+        self._stats[key] = [stat.st_size, stat.st_mtime_ns, sha256]
+        self._stats_changed = True
+        return sha256
+
+    def flush(self) -> None:
+        """Write the remembered file stats (atomically) if any changed, forgetting vanished files."""
+        if self._stats_changed:
+            self._stats = {key: value for key, value in self._stats.items() if Path(key).exists()}
+            self.directory.mkdir(parents=True, exist_ok=True)
+            atomic_write(self._stats_path, json.dumps(self._stats).encode("utf-8"))
+            self._stats_changed = False
+
+    def _load(self, sha256: str) -> PreparedDocument | None:
+        data = _read_json(self.directory / f"{sha256}.json")
+        if data.get("version") != CACHE_VERSION:
+            return None
+        try:
+            return _from_dict(data)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
+    def _save(self, prepared: PreparedDocument) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        data = json.dumps(_to_dict(prepared), ensure_ascii=False).encode("utf-8")
+        atomic_write(self.directory / f"{prepared.sha256}.json", data)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
+# --- serialization: offsets only, texts are cut back out of the document text ------------------
+
+
+def _to_dict(prepared: PreparedDocument) -> dict[str, Any]:
+    document = prepared.document
+    return {
+        "version": CACHE_VERSION,
+        "sha256": prepared.sha256,
+        "title": document.title,
+        "text": document.text,
+        "format": document.format,
+        "sections": [
+            {
+                "heading": [section.heading_start, section.heading_end, section.heading],
+                "subheadings": list(section.subheadings),
+                "paragraphs": [
+                    [p.start, p.end, p.subsection, [[s.start, s.end] for s in p.sentences]] for p in section.paragraphs
+                ],
+            }
+            for section in document.sections
+        ],
+        "tokens": [list(tokens) for tokens in prepared.tokens],
+        "normalized": list(prepared.normalized),
+    }
+
+
+def _from_dict(data: dict[str, Any]) -> PreparedDocument:
+    text = data["text"]
+    sections = []
+    count = 0
+    for section_index, section in enumerate(data["sections"]):
+        paragraphs = []
+        for number, (start, end, subsection, sentences) in enumerate(section["paragraphs"], start=1):
+            paragraphs.append(
+                Paragraph(
+                    index=count,
+                    section_index=section_index,
+                    number=number,
+                    subsection=subsection,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    sentences=tuple(Sentence(s, e, text[s:e]) for s, e in sentences),
+                )
+            )
+            count += 1
+        heading_start, heading_end, heading = section["heading"]
+        sections.append(
+            Section(section_index, heading, heading_start, heading_end, tuple(section["subheadings"]), tuple(paragraphs))
+        )
+    document = Document(title=data["title"], text=text, sections=tuple(sections), format=data["format"])
+    tokens = tuple(tuple(t) for t in data["tokens"])
+    normalized = tuple(data["normalized"])
+    if len(tokens) != count or len(normalized) != count:
+        raise ValueError("cache entry does not match its document")
+    return PreparedDocument(document, data["sha256"], tokens, normalized)
