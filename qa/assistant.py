@@ -8,7 +8,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -213,7 +213,8 @@ class Assistant:
                 for existing in library.prepared:
                     if existing.sha256 == sha256:
                         raise ReportError(f"{name}: already in the library as {existing.document.source}")
-                prepared = cache.read(staged, UPLOADS_PREFIX + target.name)
+                prepared = cache.read(staged, name)  # errors name the file as the user knows it
+                prepared = replace(prepared, document=replace(prepared.document, source=UPLOADS_PREFIX + target.name))
                 os.replace(staged, target)
             finally:
                 staged.unlink(missing_ok=True)

@@ -12,6 +12,8 @@ import pytest
 from ui.app import build_app, launch
 from ui.render import copy_text
 
+from conftest import LIBRARY_DATA, write_docx
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,8 +36,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def url(assistant) -> Iterator[str]:
-    app = build_app(assistant)
+def served(assistant, seed_report: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The seed library served with uploads, in a state folder of its own (uploads do not leak)."""
+    from embeddings import resolve_model
+    from qa import Assistant
+
+    home = tmp_path_factory.mktemp("ui-home")
+    (home / "models").symlink_to(Path(resolve_model(None)).parent, target_is_directory=True)
+    return Assistant(seed_report.parent, home=home, encoder=assistant.encoder, uploads=True)
+
+
+@pytest.fixture(scope="module")
+def url(served) -> Iterator[str]:
+    app = build_app(served)
     port = free_port()
     launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
@@ -103,27 +116,30 @@ def tab(browser, url) -> Iterator[Page]:
         page.context.close()
 
 
-def panel_shows(page, paragraph_index: int) -> dict:
-    """Whether paragraph N is the selected one and lies inside the report panel's visible box."""
+def panel_shows(page, paragraph_index: int, doc: int = 0) -> dict:
+    """Whether paragraph N of the panel's document ``doc`` is the selected one, that document the
+    one shown, and the paragraph inside the report panel's visible box."""
     return page.evaluate(
-        """(n) => {
+        """([doc, n]) => {
             const panel = document.getElementById('report-panel');
-            const para = document.getElementById('para-' + n);
+            const para = document.getElementById('doc-' + doc + '-para-' + n);
             const p = panel.getBoundingClientRect(), r = para.getBoundingClientRect();
+            const shown = [...panel.querySelectorAll('.doc')].filter((d) => !d.hidden);
             return {
                 selected: para.classList.contains('selected'),
                 count: panel.querySelectorAll('.para.selected').length,
                 inView: r.top >= p.top - 1 && r.bottom <= p.bottom + 1 && r.height > 0,
                 scrollTop: panel.scrollTop,
+                shown: shown.map((d) => d.dataset.source),
             };
         }""",
-        paragraph_index,
+        [doc, paragraph_index],
     )
 
 
-def test_answerable_question_citation_click_and_copy(tab, assistant) -> None:
+def test_answerable_question_citation_click_and_copy(tab, served) -> None:
     question = "凤岗办事处有多少名员工？"
-    expected = assistant.ask(question)
+    expected = served.ask(question)
     tab.ask(question)
     page = tab.page
     cards = page.locator("#evidence article.card")
@@ -137,7 +153,8 @@ def test_answerable_question_citation_click_and_copy(tab, assistant) -> None:
     assert ("报告中没有找到答案" in page.inner_text("#evidence")) == (not expected.answered)
     if expected.answered:  # the top passage is selected in the report panel and scrolled into view
         top = expected.passages[0].paragraph_index
-        page.wait_for_function("(n) => document.getElementById('para-' + n).classList.contains('selected')", arg=top)
+        page.wait_for_function("(n) => document.getElementById('doc-0-para-' + n).classList.contains('selected')",
+                               arg=top)
         shown = panel_shows(page, top)
         assert shown["selected"] and shown["count"] == 1 and shown["inView"]
 
@@ -159,9 +176,9 @@ def test_answerable_question_citation_click_and_copy(tab, assistant) -> None:
     page.screenshot(path=str(ROOT / "artifacts" / "ui.png"), full_page=True)
 
 
-def test_unanswerable_question_from_an_example_button(tab, assistant) -> None:
+def test_unanswerable_question_from_an_example_button(tab, served) -> None:
     question = "山东检验检疫局的局长叫什么名字？"
-    expected = assistant.ask(question)
+    expected = served.ask(question)
     page = tab.page
     bots = page.locator('#chat [data-testid="bot"]').count()
     page.locator("#examples button", has_text=question).click()
@@ -203,3 +220,50 @@ def test_bad_questions_give_a_clear_message(tab) -> None:
     page.wait_for_function("(n) => document.querySelectorAll('#chat [data-testid=\"bot\"]').length > n", arg=bots)
     assert "无法提问" in page.inner_text("#evidence")
     assert "无法提问" in page.locator('#chat [data-testid="bot"]').last.inner_text()
+
+
+def upload(page, path: Path) -> str:
+    """Upload ``path`` through the page's file control; the status line once it names the file."""
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.wait_for_function(
+        """(name) => {
+            const now = document.querySelector('#upload-status')?.innerText || '';
+            return now.includes(name) && /已加入文档库|未加入文档库/.test(now);
+        }""",
+        arg=path.name,
+        timeout=300_000,
+    )
+    return page.inner_text("#upload-status")
+
+
+def test_upload_a_word_file_ask_it_and_open_its_citation(tab, served, tmp_path: Path) -> None:
+    """Runs last in this module: it adds a document to the served library."""
+    page = tab.page
+    page.get_by_text("文档库与上传").click()
+    broken = tmp_path / "坏文件.docx"
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
+    refused = upload(page, broken)
+    assert "未加入文档库：坏文件.docx: " in refused
+    assert served.library.sources == ("000_909c30aa43da0e97.txt",)
+
+    report = tmp_path / "秦皇岛简报.docx"
+    write_docx(LIBRARY_DATA / "report5_docx_source.txt", report)
+    status = upload(page, report)
+    assert "已加入文档库" in status and "河北秦皇岛检验检疫局党建工作简报" in status
+    assert "uploads/秦皇岛简报.docx" in page.inner_text("#library-list")
+
+    question = "山海关办事处有多少名员工？"
+    expected = served.ask(question)
+    top = expected.passages[0]
+    assert expected.answered and top.citation.source == "uploads/秦皇岛简报.docx"
+    tab.ask(question)
+    card = page.locator("#evidence article.card").first
+    assert card.locator(".doc-title").inner_text() == f"《{top.citation.document}》"
+    assert card.locator("blockquote.passage").inner_text() == top.text
+    page.evaluate("() => { document.getElementById('report-panel').scrollTop = 0; }")
+    card.locator("a.cite").click()
+    shown = panel_shows(page, top.paragraph_index, doc=int(card.locator("a.cite").get_attribute("data-doc")))
+    assert shown["shown"] == ["uploads/秦皇岛简报.docx"]
+    assert shown["selected"] and shown["count"] == 1 and shown["inView"]
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "artifacts" / "ui-upload.png"), full_page=True)

@@ -88,20 +88,21 @@ def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
     return [(f"{d.title or d.source}（{d.source}）", d.source) for d in assistant.library.documents]
 
 
-def upload(assistant: Assistant, path: str | None, progress: gr.Progress) -> tuple[str, str, Any, Any]:
-    """Add an uploaded file: (status HTML, library HTML, filter update, viewer update)."""
+def upload(assistant: Assistant, path: str | None, progress: gr.Progress) -> tuple[str, str, Any, Any, None]:
+    """Add an uploaded file: (status HTML, library HTML, filter update, viewer update, cleared
+    upload control, ready for the next file)."""
     if not path:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
     progress(0.1, desc="读取文件")
     name = Path(path).name
     result = add_report_json(assistant, path, name)
     progress(1.0, desc="完成")
     if "error" in result:
         status = f'<div class="verdict bad">未加入文档库：{render.esc(result["error"])}</div>'
-        return status, gr.skip(), gr.skip(), gr.skip()
+        return status, gr.skip(), gr.skip(), gr.skip(), None
     status = (
-        f'<div class="verdict found">已加入文档库：《{render.esc(result["title"] or result["source"])}》，'
-        f'{result["paragraphs"]} 段，可以提问了。</div>'
+        f'<div class="verdict found">已加入文档库：{render.esc(name)}（《{render.esc(result["title"] or name)}》，'
+        f'{result["paragraphs"]} 段），可以提问了。</div>'
     )
     choices = document_choices(assistant)
     return (
@@ -109,6 +110,7 @@ def upload(assistant: Assistant, path: str | None, progress: gr.Progress) -> tup
         render.library_html(assistant.summaries()),
         gr.update(choices=choices),
         gr.update(choices=choices, value=result["source"]),
+        None,
     )
 
 
@@ -134,7 +136,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def add_report(file: str | None) -> dict[str, Any]:
         return add_report_json(assistant, file)
 
-    def on_upload(file: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, Any]:
+    def on_upload(file: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, Any, None]:
         return upload(assistant, file, progress)
 
     def on_view(source: str | None) -> str:
@@ -209,7 +211,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 concurrency_limit=CONCURRENCY_LIMIT,
             ).then(None, None, None, js=scroll)
         upload_file.upload(
-            on_upload, [upload_file], [upload_status, library, scope, viewer], api_visibility="private",
+            on_upload, [upload_file], [upload_status, library, scope, viewer, upload_file], api_visibility="private",
             concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1,
         ).then(on_view, [viewer], [panel], api_visibility="private")
         viewer.input(on_view, [viewer], [panel], api_visibility="private")
