@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup index run test bench clean
+.PHONY: setup index run test browser-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,17 @@ index: setup
 run: index
 	$(BIN)/report-qa serve --host $(HOST) --port $(PORT)
 
-test: index
-	$(BIN)/python -m pytest
+test: index browser-deps
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10
+
+# The browser and PDF tests need Debian's chromium and fonts-noto-cjk: installed here when missing
+# and running as root, else named in one line (those tests then skip).
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk; \
+	else echo "report-qa: install chromium and fonts-noto-cjk (apt-get) for the browser and PDF tests; they are skipped"; fi
 
 bench: index
 	$(BIN)/python -m bench

@@ -12,9 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from qa.answer import RERANK_DEPTH, Answerer
+from qa.answers import RERANK_DEPTH, Answerer
 from qa.doccache import DocumentCache
 from qa.ingest import SUPPORTED_SUFFIXES, ReportError
 from qa.library import UPLOADS_PREFIX, Library, read_library, summary
@@ -24,11 +22,13 @@ from qa.retrieve import Retriever, RetrieverName
 
 if TYPE_CHECKING:
     from embeddings import Encoder
+    from qa.store_retriever import StoreRetriever
 
 SEED_REPORTS = Path(__file__).resolve().parent.parent / "seeds"
 DEFAULT_TOP_K = 3
 UPLOADS_DIR = "uploads"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+WARM_UP_QUESTIONS = ("报告中有多少名员工？", "How many staff work in the office?")
 
 
 def default_report() -> Path:
@@ -52,7 +52,7 @@ class _Indexes:
     """Everything a question reads, built together for one state of the library."""
 
     library: Library
-    retriever: Retriever
+    retriever: Retriever | StoreRetriever
     answerer: Answerer
 
 
@@ -69,6 +69,9 @@ class Assistant:
         encoder: an already loaded encoder to share (default: load ``model``).
         log: where one-line notices (documents encoded, model prepared) go.
         progress: show a progress bar while encoding.
+        store: where passages are indexed: ``faiss`` (default), ``milvus:PATH.db`` or
+            ``http(s)://HOST:PORT`` (default: env ``REPORT_QA_STORE``; see :mod:`embeddings.stores`).
+            A Milvus store also loads the encoder with ``"bm25"``: it writes every passage's vector.
     """
 
     def __init__(
@@ -82,17 +85,20 @@ class Assistant:
         encoder: Encoder | None = None,
         log: Callable[[str], None] = _stderr,
         progress: bool = False,
+        store: str | None = None,
     ) -> None:
         from embeddings import report_qa_home
+        from embeddings.stores import open_store
 
         self.home = Path(home) if home else report_qa_home()
+        self.store = open_store(store, self.home)  # first: a bad or unreachable store fails before anything is done
         self.report = Path(report or default_report())
         self.mode = retriever
         self.log = log
         self.progress = progress
         self.uploads = self.home / UPLOADS_DIR if uploads else None
         self.encoder: Encoder | None = None
-        if retriever != "bm25":
+        if retriever != "bm25" or not self.store.in_process:
             from embeddings import Encoder
 
             self.encoder = encoder or Encoder(model, home=self.home)
@@ -110,7 +116,7 @@ class Assistant:
         return self._indexes.library
 
     @property
-    def retriever(self) -> Retriever:
+    def retriever(self) -> Retriever | StoreRetriever:
         return self._indexes.retriever
 
     @property
@@ -118,21 +124,24 @@ class Assistant:
         return self._indexes.answerer
 
     def _index(self, library: Library) -> _Indexes:
-        vectors = None
-        if self.encoder is not None:
-            from embeddings import VectorIndex
-            from embeddings.vector_store import VectorStore, store_directory
+        """Bring the store in step with ``library``; the retriever and answerer over it."""
+        from qa.store_documents import stored_library
 
-            store = VectorStore(store_directory(self.home, self.encoder.model_id), self.encoder.model_id, self.encoder.dim)
-            per_document = store.sync(
-                [(item.document.source, item.passages) for item in library.prepared],
-                self.encoder,
-                progress=self.progress,
-                log=self.log,
-            )
-            vectors = VectorIndex(np.concatenate(per_document), self.encoder.dim)
-        retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors)
-        answerer = Answerer(library, retriever.lexical.tokenizer, self.encoder, retriever.glossary)
+        stored = stored_library([self.report, *([self.uploads] if self.uploads else [])], library)
+        if self.store.in_process:
+            vectors = None
+            if self.encoder is not None:
+                vectors = self.store.sync(stored, self.encoder, progress=self.progress, log=self.log)
+            retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors)
+            tokenizer = retriever.lexical.tokenizer
+        else:
+            from qa.store_retriever import StoreRetriever
+
+            collection = self.store.sync(stored, self.encoder, progress=self.progress, log=self.log)
+            retriever = StoreRetriever(library, self.mode, self.encoder, collection)
+            tokenizer = retriever.tokenizer
+        encoder = self.encoder if self.mode != "bm25" else None
+        answerer = Answerer(library, tokenizer, encoder, retriever.glossary)
         return _Indexes(library, retriever, answerer)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K, documents: Sequence[str] | None = None) -> Answer:
@@ -177,6 +186,12 @@ class Assistant:
                 )
             )
         return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
+
+    def warm_up(self) -> None:
+        """Load what the first questions would otherwise load (part-of-speech tagger, CC-CEDICT
+        glossary, caches) by asking one Chinese and one English question."""
+        for question in WARM_UP_QUESTIONS:
+            self.ask(question)
 
     def summaries(self) -> list[dict[str, Any]]:
         """The ``list`` object of every document, then of every unreadable file."""

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from embeddings.models import ModelUnavailable
+from embeddings.stores import StoreError, open_store
 from qa.assistant import DEFAULT_TOP_K, Assistant, UnknownDocument, default_report
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.ingest import ReportError
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
         "--report", help="a report file (.txt .md .docx .pdf .html) or a folder of them (a library); default: seeds/"
     )
     common.add_argument("--model", help="encoder model name or path (default: $REPORT_QA_MODEL or multilingual-e5-small)")
+    common.add_argument("--store", metavar="URI",
+                        help="where passages are indexed: faiss, milvus:PATH.db or http(s)://HOST:PORT "
+                             "(default: $REPORT_QA_STORE or faiss; Milvus token from $MILVUS_TOKEN)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ask = commands.add_parser("ask", parents=[common], help="answer one question (or a file of questions)")
@@ -66,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"ask": _ask, "list": _list, "eval": _eval, "index": _index, "serve": _serve}[args.command](args)
-    except (UserError, ReportError, QuestionError, ModelUnavailable, UnknownDocument) as error:
+    except (UserError, ReportError, QuestionError, ModelUnavailable, UnknownDocument, StoreError) as error:
         print(f"report-qa: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -75,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _assistant(args: argparse.Namespace, retriever: str = "hybrid", progress: bool = False,
                uploads: bool = False) -> Assistant:
-    return Assistant(args.report, retriever=retriever, model=args.model, progress=progress, uploads=uploads)
+    return Assistant(args.report, retriever=retriever, model=args.model, progress=progress, uploads=uploads,
+                     store=args.store)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -136,10 +141,14 @@ def _marked(text: str, highlights) -> str:
 def _list(args: argparse.Namespace) -> int:
     from embeddings import report_qa_home
 
+    from qa.store_documents import stored_library
+
     home = report_qa_home()
-    library = read_library(Path(args.report or default_report()), home)
-    store = _vector_store(args.model, home)
-    rows = [summary(item.document, indexed=store.has(item.passages)) for item in library.prepared]
+    store = open_store(args.store, home)
+    report = Path(args.report or default_report())
+    library = read_library(report, home)
+    indexed = store.indexed(stored_library([report], library), _model_id(args.model, home))
+    rows = [summary(item.document, indexed=flag) for item, flag in zip(library.prepared, indexed)]
     rows += [{"source": u.source, "error": u.error} for u in library.unreadable]
     for row in rows:
         if args.json:
@@ -152,14 +161,12 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _vector_store(model: str | None, home: Path):
-    """The vector store of the chosen model, to tell which documents are indexed (no model load)."""
+def _model_id(model: str | None, home: Path) -> str:
+    """The chosen model's identity, to tell which documents are indexed (no model load)."""
     from embeddings import resolve_model
     from embeddings.models import model_identity
-    from embeddings.vector_store import VectorStore, store_directory
 
-    model_id = model_identity(resolve_model(model, home))
-    return VectorStore(store_directory(home, model_id), model_id)
+    return model_identity(resolve_model(model, home))
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -196,7 +203,9 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import serve
 
-    serve(_assistant(args, "hybrid", uploads=True), host=args.host, port=args.port)
+    assistant = _assistant(args, "hybrid", uploads=True)
+    assistant.warm_up()  # the page opens ready: no first question pays for loading
+    serve(assistant, host=args.host, port=args.port)
     return 0
 
 

@@ -333,7 +333,7 @@ def _answers_seed_question(result: subprocess.CompletedProcess, report: Path) ->
     no_traceback(result)
     assert result.returncode == 0
     (answer,) = json_lines(result)
-    assert_contract(answer, read_report(report).text)
+    assert_contract(answer, {report.name: read_report(report).text})
     assert answer["answered"] is True
     assert SEED_EVIDENCE in answer["passages"][0]["text"]
 
@@ -376,7 +376,7 @@ def test_odd_report_is_answered_or_refused_cleanly(tmp_path: Path, seed_report: 
     no_traceback(result)
     assert result.returncode == 0
     (answer,) = json_lines(result)
-    assert_contract(answer, read_report(report).text)
+    assert_contract(answer, {report.name: read_report(report).text})
 
 
 def test_five_megabyte_report_is_read_and_answered(tmp_path: Path, seed_report: Path) -> None:

@@ -86,7 +86,7 @@ def test_huge_question_is_refused_by_the_api(assistant) -> None:
 def test_human_output_shows_citation_and_marked_highlight() -> None:
     result = run("ask", "凤岗办事处有多少名员工？", "--retriever", "bm25")
     assert result.returncode == 0, result.stderr
-    assert "[§5 ¶1]" in result.stdout
+    assert "[000_909c30aa43da0e97.txt §5 ¶1] 《全国质检系统创先争优专题报道（一）》" in result.stdout
     assert "广东东莞检验检疫局凤岗办党支部党员奉献在岗位" in result.stdout
     assert "⟦" in result.stdout and "⟧" in result.stdout
 

@@ -16,6 +16,7 @@ from conftest import LIBRARY_DATA, write_docx
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed (make test installs it as root)")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
