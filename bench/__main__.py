@@ -26,6 +26,10 @@ GOALS = {
     "first_english_ms": ("≤ 3× warm ask", lambda r: r["first_english_ms"] <= 3 * r["warm_ask_p50_ms"]),
     "scale_hybrid_p50_ms": ("≤ 50 ms", lambda r: r["scale_hybrid_p50_ms"] <= 50.0),
     "ann_recall_at_10": ("≥ 0.99", lambda r: r["ann_recall_at_10"] >= 0.99),
+    "load_qps": ("≥ 3× 9.4/s (single slot, measured before)", lambda r: r["load_qps"] >= 3 * 9.4),
+    "load_p50_ms": ("≤ 5× warm ask", lambda r: r["load_p50_ms"] <= 5 * r["warm_ask_p50_ms"]),
+    "load_p95_ms": ("≤ 10× warm ask", lambda r: r["load_p95_ms"] <= 10 * r["warm_ask_p50_ms"]),
+    "load_errors": ("0", lambda r: r["load_errors"] == 0),
     "library_add_one_s": ("≤ 3× index build", lambda r: r["library_add_one_s"] <= 3 * r["index_build_s"]),
     "library_warm_start_s": ("≤ 1.5× cold start", lambda r: r["library_warm_start_s"] <= 1.5 * r["cold_start_s"]),
     "library_warm_ask_p50_ms": ("≤ 2× warm ask", lambda r: r["library_warm_ask_p50_ms"] <= 2 * r["warm_ask_p50_ms"]),
@@ -44,6 +48,10 @@ ROWS = [
     ("serve: peak RSS", "serve_rss_mb", None, "MiB"),
     ("serve: first English question (via API)", "first_english_ms", None, "ms"),
     ("serve: warm question round trip (via API)", "serve_round_trip_ms", None, "ms"),
+    ("load: 20 clients x 25 questions, throughput", "load_qps", "baseline_load_qps", "q/s"),
+    ("load: latency p50", "load_p50_ms", "baseline_load_p50_ms", "ms"),
+    ("load: latency p95", "load_p95_ms", "baseline_load_p95_ms", "ms"),
+    ("load: failed questions", "load_errors", "baseline_load_errors", ""),
     ("BM25 scoring p50, report", "bm25_p50_ms", "baseline_bm25_p50_ms", "ms"),
     ("100k: BM25 top-10 p50", "scale_bm25_p50_ms", "baseline_scale_bm25_p50_ms", "ms"),
     ("100k: dense exact (IndexFlatIP) p50", "scale_dense_p50_ms", "baseline_scale_dense_p50_ms", "ms"),
@@ -51,6 +59,11 @@ ROWS = [
     ("100k: ANN recall@10 vs exact", "ann_recall_at_10", None, ""),
     ("100k: hybrid top-10 p50", "scale_hybrid_p50_ms", "baseline_scale_hybrid_p50_ms", "ms"),
     ("100k: hybrid incl. query encode p50", "scale_hybrid_with_encode_p50_ms", None, "ms"),
+    ("100k on --store: insert", "store_insert_per_s", None, "paragraphs/s"),
+    ("100k on --store: hybrid top-10 p50 (vs local)", "store_hybrid_p50_ms", "scale_hybrid_p50_ms", "ms"),
+    ("100k on --store: hybrid top-10 p95", "store_hybrid_p95_ms", None, "ms"),
+    ("100k on --store: dense recall@10 vs exact (vs local HNSW)", "store_recall_at_10", "ann_recall_at_10", ""),
+    ("100k on --store: agreement@10 with local hybrid", "store_agreement_at_10", None, ""),
     ("library of 200: build from scratch", "library_build_s", None, "s"),
     ("library of 200: one report added", "library_add_one_s", None, "s"),
     ("library of 200: fresh `ask`, nothing changed", "library_warm_start_s", None, "s"),
@@ -66,6 +79,9 @@ NOTES = [
     "100k latencies exclude query encoding (see encode p50) except the 'incl. query encode' row; "
     "recall@10 is tie-aware (a result counts if it scores at least the exact 10th).",
     "other processes on this machine skew every latency; see load_avg in the JSON.",
+    "store_* (--store URI): the 100k corpus written to that store and searched there, the query path fusing "
+    "its BM25 and dense hits locally (see bench/store.py). Milvus Lite is not a performance target (pure Python, "
+    "in this process); a Milvus server is: measure one with --store http://HOST:19530.",
 ]
 
 
@@ -93,7 +109,10 @@ def table(result: dict) -> str:
     out.insert(1, "  ".join("-" * w for w in widths))
     extra = {k: result[k] for k in ("scale_paragraphs", "scale_ann", "scale_ann_ef_search", "scale_ann_build_s",
                                     "scale_bm25_index_s", "baseline_scale_bm25_index_s", "scale_hybrid_agreement_at_10",
-                                    "load_avg", "bench_total_s") if k in result}
+                                    "store_uri", "store_cached", "store_bm25_p50_ms", "store_dense_p50_ms",
+                                    "store_rrf_p50_ms", "store_rrf_agreement_at_10", "store_weighted_ranker_p50_ms",
+                                    "store_weighted_ranker_agreement_at_10", "store_queries", "load_avg",
+                                    "bench_total_s") if k in result}
     out.append("")
     out += [f"{k}: {v}" for k, v in extra.items()]
     out += ["", *[f"note: {n}" for n in NOTES]]
@@ -106,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-paragraphs", type=int, default=100_000)
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k run (development only)")
     parser.add_argument("--no-library", action="store_true", help="skip the 200-report library (development only)")
+    parser.add_argument("--no-load", action="store_true", help="skip the 20-client load run (development only)")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--store", metavar="URI", help="also run the scale figures on this store (milvus:PATH.db, "
+                                                       "http://HOST:19530): store_* keys")
     parser.add_argument("--table-from", type=Path, metavar="JSON", help="only print the table of a saved --json result")
     args = parser.parse_args(argv)
     if args.table_from:
@@ -132,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         # Whole processes first, while this process is still small.
         result.update(startup.ours(questions_file, runs=args.cold_runs))
         result.update(serve.run_serve(questions))
+        if not args.no_load:
+            result.update(serve.run_load(questions))
         assistant = Assistant()  # hybrid, default model and home (cached by now)
         passages = assistant.library.prepared[0].passages
         model_dir = resolve_model(None)
@@ -147,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_scale:
             result.update(scale.run_scale(assistant.library.documents[0], assistant.retriever.encoder, questions, home / "bench",
                                           paragraphs=args.scale_paragraphs))
+        if args.store:
+            from bench.store import run_store
+
+            result.update(run_store(args.store, assistant.library.documents[0], assistant.retriever.encoder, questions,
+                                    home, home / "bench", paragraphs=args.scale_paragraphs))
     result["model"] = str(assistant.retriever.encoder.model_id)
     result["load_avg"] = [round(x, 2) for x in (*load_before, *os.getloadavg())][::1]
     result["bench_total_s"] = round(time.perf_counter() - started, 1)

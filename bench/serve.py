@@ -1,26 +1,35 @@
-"""The server's figures: how long until it is ready, its memory, and its first English question.
+"""The server's figures, each against a real ``report-qa serve`` process.
 
-``serve_ready_s`` runs from launching ``report-qa serve`` until the page has loaded and ``/ask``
-has answered once. ``first_english_ms`` is the first English question the server is asked,
-through the API (so it includes one HTTP round trip: ``serve_round_trip_ms`` is the median of
-warm questions through the same client). ``serve_rss_mb`` is the server's peak RSS (VmHWM).
+- ``serve_ready_s``: from launching the server until the page has loaded and ``/ask`` has
+  answered once; ``serve_rss_mb``: its peak RSS (VmHWM) after the questions below.
+- ``first_english_ms``: the first English question the server is asked, through the API (so it
+  includes one HTTP round trip: ``serve_round_trip_ms`` is the median of warm questions through
+  the same client).
+- ``load_*``: ``LOAD_CLIENTS`` clients, each a ``gradio_client.Client`` in its own thread, ask
+  ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
+  the old single-slot setting (``--workers 1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import statistics
 import subprocess
+import threading
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from bench.common import ROOT, bench_env, log
+from bench.common import ROOT, bench_env, log, percentile_ms
 from bench.startup import QUESTION, report_qa_command
 
 ENGLISH_QUESTION = "How many employees does the Fenggang office have?"
 READY_TIMEOUT_S = 300
+LOAD_CLIENTS = 20
+LOAD_QUESTIONS = 25
+LOAD_TIMEOUT_S = 600
 
 
 def free_port() -> int:
@@ -45,15 +54,21 @@ def _page_loads(url: str) -> bool:
         return False
 
 
-def run_serve(questions: Sequence[str]) -> dict[str, object]:
-    """Start a real server, wait until it serves, ask it, measure it, stop it."""
+def _client(url: str):
     from gradio_client import Client
 
+    return Client(url, verbose=False, analytics_enabled=False)
+
+
+@contextlib.contextmanager
+def running_server(*options: str) -> Iterator[tuple[str, subprocess.Popen, float]]:
+    """(url, process, seconds until the page loaded and ``/ask`` answered) of a fresh server."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
-    server = subprocess.Popen([*report_qa_command(), "serve", "--port", str(port)], cwd=ROOT, env=bench_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    server = subprocess.Popen([*report_qa_command(), "serve", "--port", str(port), *options], cwd=ROOT,
+                              env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL)
     try:
         while not _page_loads(url):
             if server.poll() is not None:
@@ -61,9 +76,21 @@ def run_serve(questions: Sequence[str]) -> dict[str, object]:
             if time.perf_counter() - start > READY_TIMEOUT_S:
                 raise RuntimeError("report-qa serve did not come up")
             time.sleep(0.05)
-        client = Client(url, verbose=False, analytics_enabled=False)
-        client.predict(QUESTION, api_name="/ask")
-        out: dict[str, object] = {"serve_ready_s": round(time.perf_counter() - start, 2)}
+        _client(url).predict(QUESTION, api_name="/ask")
+        yield url, server, time.perf_counter() - start
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def run_serve(questions: Sequence[str]) -> dict[str, object]:
+    """Readiness, memory and the first English question of a fresh server."""
+    with running_server() as (url, server, ready_s):
+        client = _client(url)
+        out: dict[str, object] = {"serve_ready_s": round(ready_s, 2)}
         before = time.perf_counter()
         client.predict(ENGLISH_QUESTION, api_name="/ask")
         out["first_english_ms"] = round((time.perf_counter() - before) * 1000, 1)
@@ -74,12 +101,59 @@ def run_serve(questions: Sequence[str]) -> dict[str, object]:
             trips.append(time.perf_counter() - before)
         out["serve_round_trip_ms"] = round(statistics.median(trips) * 1000, 1)
         out["serve_rss_mb"] = round(peak_rss_mb(server.pid), 1)
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
     log(f"serve: ready in {out['serve_ready_s']} s, first English question {out['first_english_ms']} ms "
         f"(warm round trip {out['serve_round_trip_ms']} ms), peak RSS {out['serve_rss_mb']} MB")
+    return out
+
+
+def load(url: str, questions: Sequence[str], clients: int = LOAD_CLIENTS, each: int = LOAD_QUESTIONS) -> dict[str, float]:
+    """``clients`` threads each ask ``each`` questions (a different rotation of ``questions``) at once."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    barrier = threading.Barrier(clients, timeout=LOAD_TIMEOUT_S)
+    lock = threading.Lock()
+
+    def run(number: int) -> None:
+        client = _client(url)
+        mine = [questions[(number * each + i) % len(questions)] for i in range(each)]
+        barrier.wait()
+        for question in mine:
+            before = time.perf_counter()
+            try:
+                answer = client.predict(question, api_name="/ask")
+                if not isinstance(answer, dict) or "passages" not in answer or "error" in answer:
+                    raise ValueError(f"not an answer: {str(answer)[:200]}")
+            except Exception as error:  # every failed question counts, whatever the reason
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}")
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - before)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(LOAD_TIMEOUT_S)
+    wall = time.perf_counter() - started
+    if errors:
+        log(f"load: {len(errors)} failed questions, the first: {errors[0][:300]}")
+    return {
+        "clients": clients,
+        "qps": round(len(latencies) / wall, 2),
+        "p50_ms": round(percentile_ms(latencies, 50), 1) if latencies else None,
+        "p95_ms": round(percentile_ms(latencies, 95), 1) if latencies else None,
+        "errors": clients * each - len(latencies),
+    }
+
+
+def run_load(questions: Sequence[str]) -> dict[str, object]:
+    """The load run against the default server and against the single-slot baseline."""
+    out: dict[str, object] = {}
+    for prefix, options in (("load", ()), ("baseline_load", ("--workers", "1"))):
+        with running_server(*options) as (url, _, _):
+            figures = load(url, questions)
+        out.update({f"{prefix}_{name}": value for name, value in figures.items()})
+        log(f"{prefix}: {figures}")
     return out

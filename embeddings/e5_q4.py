@@ -13,6 +13,8 @@ import json
 import os
 import shutil
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -323,11 +325,7 @@ def sentence_transformers_files(model: E5Q4File) -> dict[str, dict | list]:
 def convert_e5_q4(bin_path: Path, out_dir: Path, progress: bool = True) -> Path:
     """Write a sentence-transformers folder for `bin_path` to `out_dir` (temp dir, then atomic rename)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir()
-    try:
+    with staged_dir(out_dir) as tmp_dir:
         model = read_e5_q4(bin_path)
         state = bert_state_dict(model, progress=progress)
         with tqdm(total=3, desc="report-qa: writing e5-small folder", disable=not progress) as steps:
@@ -342,12 +340,23 @@ def convert_e5_q4(bin_path: Path, out_dir: Path, progress: bool = True) -> Path:
                 (tmp_dir / name).parent.mkdir(parents=True, exist_ok=True)
                 (tmp_dir / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             _write_marker(tmp_dir)
-            _fsync_tree(tmp_dir)
             steps.update()
+    return out_dir
+
+
+@contextmanager
+def staged_dir(out_dir: Path) -> Iterator[Path]:
+    """A temp folder beside `out_dir` that, if the block succeeds, is fsynced and renamed over `out_dir`."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir()
+    try:
+        yield tmp_dir
+        _fsync_tree(tmp_dir)
         _replace_dir(tmp_dir, out_dir)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    return out_dir
 
 
 def _write_marker(directory: Path) -> None:
@@ -367,7 +376,7 @@ def is_complete(directory: Path) -> bool:
 
 
 def remove_partial_conversions(out_dir: Path) -> None:
-    """Delete temp folders that interrupted conversions to `out_dir` left behind (callers hold a lock)."""
+    """Delete temp folders that interrupted writes of `out_dir` (`staged_dir`) left behind (callers hold a lock)."""
     out_dir = Path(out_dir)
     for leftover in out_dir.parent.glob(f".{out_dir.name}.*-*"):
         if leftover.is_dir():

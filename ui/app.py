@@ -30,9 +30,10 @@ EXAMPLES = (
     "厦门局设立了多少个党员先锋岗？",
     "山东检验检疫局的局长叫什么名字？",
 )
-# The Assistant is not promised to be thread-safe: the chat and the API share one queue slot.
+# The chat and the API share one queue of questions, answered by up to WORKERS threads at once
+# (Assistant.ask is thread-safe; concurrent query encodes are batched, see embeddings.batching).
 CONCURRENCY_ID = "assistant"
-CONCURRENCY_LIMIT = 1
+WORKERS = 4
 UPLOAD_CONCURRENCY_ID = "upload"  # adds run one at a time; questions go on meanwhile
 UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))
 
@@ -121,7 +122,7 @@ def view(assistant: Assistant, source: str | None) -> str:
     return render.report_panel([document])
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
+def build_app(assistant: Assistant, workers: int = WORKERS) -> gr.Blocks:
     """The Blocks app for ``assistant``: chat, examples, document filter, evidence cards, library
     with uploads, report panel, and the ``/ask`` and ``/add_report`` endpoints."""
 
@@ -208,7 +209,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 outputs,
                 api_visibility="private",
                 concurrency_id=CONCURRENCY_ID,
-                concurrency_limit=CONCURRENCY_LIMIT,
+                concurrency_limit=workers,
             ).then(None, None, None, js=scroll)
         upload_file.upload(
             on_upload, [upload_file], [upload_status, library, scope, viewer, upload_file], api_visibility="private",
@@ -217,7 +218,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         viewer.input(on_view, [viewer], [panel], api_visibility="private")
         api_button.click(add_report, [api_file], [api_result], api_name="add_report",
                          concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1)
-        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=CONCURRENCY_LIMIT)
+        gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=workers)
     return app
 
 
@@ -235,6 +236,7 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **options:
     )
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build the app for ``assistant`` and serve it until interrupted."""
-    launch(build_app(assistant), host, port)
+def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, workers: int = WORKERS) -> None:
+    """Build the app for ``assistant`` and serve it until interrupted, answering up to ``workers``
+    questions at once."""
+    launch(build_app(assistant, workers), host, port)

@@ -1,0 +1,224 @@
+"""Sentence embeddings through onnxruntime: the query path without torch.
+
+A sentence-transformers folder (Transformer -> mean Pooling -> Normalize) whose transformer is
+exported to `onnx/model.onnx` (token embeddings; weights in `onnx/model.onnx_data`, which
+onnxruntime maps instead of copying). Tokenization is `tokenizers` on the folder's
+`tokenizer.json`; pooling and normalization follow the folder's module configs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+from tokenizers import Tokenizer
+from tqdm import tqdm
+
+from embeddings.encoder import TextEncoder
+from embeddings.models import (
+    DEFAULT_MODEL,
+    ONNX_MODEL,
+    ModelUnavailable,
+    is_prepared_default,
+    model_identity,
+    preparation_lock,
+    prompts_for,
+    resolve_model,
+)
+
+ONNX_OPSET = 17
+ONNX_INPUTS = ("input_ids", "attention_mask")
+ONNX_OUTPUT = "last_hidden_state"
+# onnxruntime on CPU: wide batches of long texts are slower per token than narrow ones (the 57
+# seed passages, 62-273 tokens: 3.3 s CPU in runs of <= 256 tokens, 7.0 s in runs of 32 texts).
+MAX_BATCH_TOKENS = 256
+_LOAD_ERRORS = (
+    ort_errors.Fail,
+    ort_errors.InvalidArgument,
+    ort_errors.InvalidGraph,
+    ort_errors.InvalidProtobuf,
+    ort_errors.NoSuchFile,
+    ort_errors.RuntimeException,
+)
+_SUPPORTED_MODULES = (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
+
+
+class OnnxEncoder(TextEncoder):
+    """A sentence-transformers folder run by onnxruntime, with its family's prompts.
+
+    Safe to share between threads: the tokenizer is configured once here and never changed
+    (padding happens in numpy), and `InferenceSession.run` is thread-safe.
+    """
+
+    def __init__(self, model: str | None = None, home: Path | None = None) -> None:
+        self.model_path = resolve_model(model, home)
+        self.model_id = model_identity(self.model_path)
+        self.query_prompt, self.passage_prompt = prompts_for(self.model_path)
+        folder = Path(self.model_path)
+        self.dim = _mean_pooling_dimension(folder)
+        self._tokenizer = _load_tokenizer(folder)
+        self._pad_id = self._tokenizer.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
+        self._session = _load_session(folder)
+        self._input_names = [node.name for node in self._session.get_inputs()]
+        super().__init__()
+
+    def _embed(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
+        lengths = [len(encoding.ids) for encoding in encodings]
+        vectors = np.empty((len(texts), self.dim), dtype=np.float32)
+        with tqdm(total=len(texts), desc="Texts", disable=not progress) as bar:
+            for batch in _batches(lengths, batch_size):
+                vectors[batch] = self._embed_batch([encodings[i].ids for i in batch])
+                bar.update(len(batch))
+        return vectors
+
+    def _embed_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+        """Mean-pooled, L2-normalized vectors of token sequences (padded to the longest here)."""
+        input_ids = np.full((len(token_ids), max(map(len, token_ids))), self._pad_id, dtype=np.int64)
+        attention_mask = np.zeros_like(input_ids)
+        for row, ids in enumerate(token_ids):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
+        (tokens,) = self._session.run([ONNX_OUTPUT], {name: features[name] for name in self._input_names})
+        mask = attention_mask.astype(np.float32)
+        pooled = np.einsum("bsd,bs->bd", tokens, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def _batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Text indices, longest first, in runs of at most `batch_size` texts and MAX_BATCH_TOKENS
+    padded tokens (a longer text runs alone)."""
+    batches: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        batch = batches[-1] if batches else None
+        if batch and len(batch) < batch_size and (len(batch) + 1) * lengths[batch[0]] <= MAX_BATCH_TOKENS:
+            batch.append(index)
+        else:
+            batches.append([index])
+    return batches
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _mean_pooling_dimension(folder: Path) -> int:
+    """The embedding dimension of a Transformer -> mean Pooling (prompt included) [-> Normalize] folder."""
+    modules = _read_json(folder / "modules.json")
+    kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
+    if kinds not in _SUPPORTED_MODULES:
+        raise ModelUnavailable(f"{folder}: modules {kinds} are not Transformer -> Pooling [-> Normalize]")
+    pooling = _read_json(folder / modules[1]["path"] / "config.json")
+    legacy_modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True)
+    mode = pooling.get("pooling_mode", legacy_modes)  # sentence-transformers 6 names it; older folders flag it
+    if mode not in ("mean", ["mean"], ["pooling_mode_mean_tokens"]) or not pooling.get("include_prompt", True):
+        raise ModelUnavailable(f"{folder}: pooling {mode} is not mean pooling over all tokens, prompt included")
+    return int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"])
+
+
+def _load_tokenizer(folder: Path) -> Tokenizer:
+    """`tokenizer.json` truncating as sentence-transformers does, configured once; no padding."""
+    if _read_json(folder / "sentence_bert_config.json").get("do_lower_case"):
+        raise ModelUnavailable(f"{folder}: do_lower_case is not supported")
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=_max_seq_length(folder))
+    return tokenizer
+
+
+def _max_seq_length(folder: Path) -> int:
+    """sentence-transformers' rule: `max_seq_length` if declared, else the tokenizer's limit capped by the positions."""
+    declared = _read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    if declared:
+        return int(declared)
+    limit = _read_json(folder / "tokenizer_config.json")["model_max_length"]
+    return int(min(limit, _read_json(folder / "config.json")["max_position_embeddings"]))
+
+
+def _load_session(folder: Path) -> onnxruntime.InferenceSession:
+    """The folder's ONNX session. A prepared default model whose ONNX file is missing or does
+    not load is exported again (under the preparation lock, unless another process just did)."""
+    try:
+        return _open_session(folder / ONNX_MODEL)
+    except _LOAD_ERRORS as error:
+        if not is_prepared_default(str(folder)):
+            raise ModelUnavailable(f"{folder}: no usable {ONNX_MODEL} ({type(error).__name__})") from error
+    with preparation_lock(folder):
+        try:
+            return _open_session(folder / ONNX_MODEL)
+        except _LOAD_ERRORS as error:
+            export_onnx(folder, reason=f"{ONNX_MODEL} did not load ({type(error).__name__})")
+        return _open_session(folder / ONNX_MODEL)
+
+
+def _open_session(path: Path) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = _usable_cpus()
+    options.inter_op_num_threads = 1
+    # Workers that spin while waiting win little on an idle machine and lose much when other
+    # processes hold the cores (2 cores, busy: 30-58 ms a query spinning, 22 ms not).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def export_onnx(folder: Path, reason: str) -> None:
+    """Export the folder's transformer (token embeddings, fp32) to `folder/onnx/`: a temp folder,
+    then an atomic rename. Imports torch and transformers, the only place here that does.
+    Callers hold `preparation_lock(folder)`."""
+    import onnx
+    import torch
+    from transformers import AutoModel
+
+    from embeddings.e5_q4 import remove_partial_conversions, staged_dir
+
+    print(f"report-qa: exporting {DEFAULT_MODEL} to ONNX (reason: {reason})", file=sys.stderr, flush=True)
+    model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
+
+    class TokenEmbeddings(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    # Two rows, one padded, so the traced graph takes the attention mask into account.
+    input_ids = torch.full((2, 8), 5, dtype=torch.long)
+    attention_mask = torch.ones((2, 8), dtype=torch.long)
+    attention_mask[1, 5:] = 0
+    dynamic = {0: "batch", 1: "sequence"}
+    graph = io.BytesIO()
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(
+            TokenEmbeddings(),
+            (input_ids, attention_mask),
+            graph,
+            input_names=list(ONNX_INPUTS),
+            output_names=[ONNX_OUTPUT],
+            dynamic_axes={"input_ids": dynamic, "attention_mask": dynamic, ONNX_OUTPUT: dynamic},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+    onnx_dir = folder / Path(ONNX_MODEL).parent
+    remove_partial_conversions(onnx_dir)
+    with staged_dir(onnx_dir) as tmp_dir:
+        onnx.save_model(
+            onnx.load_from_string(graph.getvalue()),
+            str(tmp_dir / Path(ONNX_MODEL).name),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=Path(ONNX_MODEL).name + "_data",
+        )
