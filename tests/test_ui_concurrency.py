@@ -1,4 +1,5 @@
-"""The /ask API under 20 concurrent gradio_client clients: complete, correct, never mixed up."""
+"""Questions asked at once: from threads in one process and through the /ask API by 20 concurrent
+gradio_client clients: complete, correct, never mixed up, the same as asked one at a time."""
 
 from __future__ import annotations
 
@@ -63,6 +64,19 @@ def same_passages(got: dict, want: dict) -> bool:
         abs(a["score"] - b["score"]) <= 1e-3 for a, b in zip(got["passages"], want["passages"])
     )
     return (got["question"], got["answered"], key(got)) == (want["question"], want["answered"], key(want)) and scores_close
+
+
+def test_threads_asking_at_once_get_the_answers_given_one_at_a_time(assistant) -> None:
+    questions = [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions += ["How many staff does the Fenggang office have?", "鳳崗辦事處有多少名員工？", "局长是谁？"]
+    alone = {q: assistant.ask(q).to_dict() for q in questions}
+    assistant.encoder._query_cache.cache_clear()  # every concurrent ask encodes again, in batches
+    batches_before = len(assistant.encoder.batcher.batch_sizes)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: assistant.ask(q).to_dict(), questions * 2))
+    for question, answer in zip(questions * 2, together):
+        assert same_passages(answer, alone[question]), question
+    assert max(assistant.encoder.batcher.batch_sizes[batches_before:]) > 1  # some encodes were shared
 
 
 def test_twenty_clients_get_their_own_complete_answers(url, assistant) -> None:
