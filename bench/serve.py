@@ -5,14 +5,16 @@
 - ``first_english_ms``: the first English question the server is asked, through the API (so it
   includes one HTTP round trip: ``serve_round_trip_ms`` is the median of warm questions through
   the same client).
-- ``load_*``: ``LOAD_CLIENTS`` clients, each a ``gradio_client.Client`` in its own thread, ask
+- ``load_*``: ``LOAD_CLIENTS`` clients, each a thread speaking Gradio's REST API, ask
   ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
-  the old single-slot setting (``--workers 1``).
+  the old single-slot setting (``--workers 1``). (gradio_client is not used for the load: its
+  own threads cost the 2-core machine 3.5x the server's CPU, so it measured the clients.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import statistics
 import subprocess
@@ -106,22 +108,39 @@ def run_serve(questions: Sequence[str]) -> dict[str, object]:
     return out
 
 
+def ask_over_http(url: str, question: str) -> dict:
+    """One question through Gradio's REST API (``POST /gradio_api/call/ask``, then its event stream):
+    what any HTTP client does, without gradio_client's own threads and bookkeeping."""
+    request = urllib.request.Request(
+        f"{url}gradio_api/call/ask", data=json.dumps({"data": [question, []]}).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=LOAD_TIMEOUT_S) as response:
+        event = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=LOAD_TIMEOUT_S) as response:
+        stream = response.read().decode("utf-8")
+    kind, _, data = stream.partition("\ndata: ")
+    if kind.strip() != "event: complete":
+        raise ValueError(f"not an answer: {stream[:200]}")
+    return json.loads(data)[0]
+
+
 def load(url: str, questions: Sequence[str], clients: int = LOAD_CLIENTS, each: int = LOAD_QUESTIONS) -> dict[str, float]:
-    """``clients`` threads each ask ``each`` questions (a different rotation of ``questions``) at once."""
+    """``clients`` threads each ask ``each`` questions (a different rotation of ``questions``) at once,
+    each question one HTTP exchange (see :func:`ask_over_http`)."""
     latencies: list[float] = []
     errors: list[str] = []
     barrier = threading.Barrier(clients, timeout=LOAD_TIMEOUT_S)
     lock = threading.Lock()
 
     def run(number: int) -> None:
-        client = _client(url)
         mine = [questions[(number * each + i) % len(questions)] for i in range(each)]
         barrier.wait()
         for question in mine:
             before = time.perf_counter()
             try:
-                answer = client.predict(question, api_name="/ask")
-                if not isinstance(answer, dict) or "passages" not in answer or "error" in answer:
+                answer = ask_over_http(url, question)
+                if "passages" not in answer or "error" in answer:
                     raise ValueError(f"not an answer: {str(answer)[:200]}")
             except Exception as error:  # every failed question counts, whatever the reason
                 with lock:
