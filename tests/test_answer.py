@@ -1,4 +1,4 @@
-"""Highlights, question types and abstention (qa.answer, qa.qtype)."""
+"""Highlights, question types, attributes and abstention (qa.answers, qa.qtype)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ INDEPENDENT_UNANSWERABLE = DATA / "independent_unanswerable.jsonl"
         ("宝安区被称为什么？", QType.WHAT, "", ""),
         ("活动包括哪些内容？", QType.WHAT, "内容", ""),
         ("不通过的原因是什么？", QType.REASON, "", ""),
+        ("厦门局在报检窗口设了哪几个专门窗口？", QType.WHAT, "专门窗口", ""),  # 哪几 asks which, not how many
+        ("厦门局的志愿者服务队有多少人？", QType.QUANTITY, "服务队", "人"),  # the head word, not its last two characters
+        ("查获率怎么样？", QType.OTHER, "", ""),  # how it went, not by what means
         ("怎样申请备案？", QType.MANNER, "", ""),
         ("分院形成了怎样的工作模式？", QType.WHAT, "工作模式", ""),
         ("鲜鸡蛋出口现在查验要几天", QType.QUANTITY, "", "天"),
@@ -117,7 +120,7 @@ def test_a_quantity_counts_as_near_only_next_to_the_noun_it_counts():
 
 
 def test_long_sentences_are_highlighted_clause_by_clause(assistant):
-    from qa.answer import LONG_SENTENCE, answer_units
+    from qa.answers.highlight import LONG_SENTENCE, answer_units
 
     for passage in assistant.library.passages:
         paragraph = passage.paragraph
@@ -189,7 +192,7 @@ def test_common_words_weigh_less_than_the_fact_asked_about():
 
 
 def test_a_missing_term_earns_partial_credit_for_a_word_sharing_characters():
-    from qa.answer import by_character, morpheme_credit
+    from qa.answers.features import by_character, morpheme_credit
 
     assert morpheme_credit("费用", by_character(["收费", "企业"])) == 0.5
     assert morpheme_credit("执法车", by_character(["执法"])) == pytest.approx(2 / 3)
@@ -199,7 +202,7 @@ def test_a_missing_term_earns_partial_credit_for_a_word_sharing_characters():
 
 
 def test_abbreviation_of_adjacent_question_words_counts_as_present():
-    from qa.answer import abbreviated_terms
+    from qa.answers.features import abbreviated_terms
 
     assert abbreviated_terms("全年哪几天停止办理业务", ["停止", "办理", "业务"], "只有除夕到初四停办业务") == {"停止", "办理"}
     assert abbreviated_terms("停止办理业务", ["停止", "办理"], "停止了业务") == set()
@@ -221,3 +224,82 @@ def test_one_coincidental_word_does_not_make_an_answer(assistant):
     answer = assistant.ask("绿色的想法愤怒地睡觉了吗？")
     assert not answer.answered
     assert answer.passages and answer.reason
+
+
+# --- what a question asks of its subject --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "nouns", "measure", "expected"),
+    [
+        ("现有员工88人，承担着", ["员工"], "名", True),
+        ("目前，共有党员21名，入党积极分子两名", ["党员"], "名", True),
+        ("先后设立83个党员先锋岗", ["党员先锋岗"], "个", True),
+        ("由原来的7个工作日缩短", ["工作日"], "个", True),  # the noun is the unit
+        ("现有员工88人，承担着", ["党员"], "名", False),  # a count of another noun
+        ("党员职工占80％", ["职工"], "名", False),  # a share, not a count of people
+        ("500多名党员比学赶超、创先争优，全体干部职工", ["干部职工"], "名", False),  # another clause
+        ("被评为广东局优秀党员、有5人被评为", ["党员"], "名", False),  # the next item of a list
+    ],
+)
+def test_a_count_must_belong_to_the_asked_for_noun(text, nouns, measure, expected):
+    assert qtype.counts(text, nouns, measure) is expected
+
+
+def test_a_name_must_stand_beside_the_asked_for_role():
+    assert qtype.names_role("海淀局局长、支部书记赵金生坦言", ["局长"])
+    assert not qtype.names_role("海淀局局长表示，赵金生坦言", ["局长"])  # another clause
+    assert not qtype.names_role("海淀局局长、支部书记赵金生坦言", ["局长"], "赵金生是谁？")  # named by the question
+
+
+def test_reasons_means_and_enumerations_are_recognised():
+    assert qtype.is_reason("为帮助企业应对金融危机，他们建立挂点联系制度")
+    assert qtype.is_reason("由于工作出色，受到表彰")
+    assert not qtype.is_reason("他们为企业服务")
+    assert qtype.is_means("通过党员带头开展活动") and not qtype.is_means("现有员工88人")
+    assert qtype.is_enumeration("一是着力在目标上定准位") and qtype.is_enumeration("开设延时服务、错单提示、绿色通行等窗口")
+    assert not qtype.is_enumeration("现有员工88人")
+    assert qtype.asks_list("活动包括哪些内容？") and not qtype.asks_list("凤岗办事处有多少名员工？")
+
+
+def test_words_jieba_guessed_are_split_into_known_words():
+    from qa.answers.reading import known_words
+
+    library = "山东检验检疫局 凤岗办事处"
+    assert known_words("局有", library) == []  # 山东局有几个: a name glued to the next word
+    assert known_words("年凤岗", library) == ["凤岗"]
+    assert known_words("员工", library) == ["员工"]  # a dictionary word stays whole
+    assert known_words("cnas", library) == ["cnas"]
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("海淀检验检疫局一共有多少名职工？", "最相关的段落没有给出：职工人数"),  # only a share of Party members is given
+        ("厦门局2013年的进出口货物总值是多少？", "报告中没有提到：2013年"),
+    ],
+)
+def test_a_near_miss_is_not_answered_and_the_reason_names_what_is_missing(assistant, question, reason):
+    answer = assistant.ask(question)
+    assert not answer.answered
+    assert answer.reason == reason
+
+
+def test_the_asked_for_attribute_is_a_feature_of_each_candidate(assistant):
+    from qa.answers.features import assess
+
+    def attribute(question: str, evidence: str) -> float:
+        candidates = assistant.retriever.search(question, 5)
+        found = assess(question, assistant.answerer.read(question), candidates, assistant.answerer)
+        texts = [assistant.library.passages[c.passage_index].paragraph.text for c in candidates]
+        return next(e.features["attribute"] for e, text in zip(found, texts) if evidence in text)
+
+    assert attribute("凤岗办事处有多少名员工？", "现有员工88人") == 1.0
+    assert attribute("凤岗办事处有多少名党员？", "现有员工88人") == 0.0  # a staff count is not a member count
+
+
+def test_why_and_how_questions_highlight_the_reason_and_the_means(assistant):
+    top = assistant.ask("为什么凤岗办要成立企业对口帮扶小组？").passages[0]
+    assert any("为帮助企业应对金融危机" in h.text for h in top.highlights)
+    top = assistant.ask("海淀局党支部是怎样建设业务窗口的？").passages[0]
+    assert any("通过党员带头" in h.text for h in top.highlights)

@@ -88,3 +88,22 @@ def test_ordinals_map_to_the_reports_numbered_names(tmp_path):
     assert glossary.glosses("When was the sixth branch founded?")["sixth"] == ("第六",)
     assert glossary.glosses("When was the 6th branch founded?")["6th"] == ("第六",)
     assert glossary.glosses("Was there a seventh branch?")["seventh"] == ()  # the report has no 第七
+
+
+def test_role_words_and_verbs_of_change_have_glosses(tmp_path):
+    dictionary = tmp_path / "empty.txt.gz"
+    with gzip.open(dictionary, "wt", encoding="utf-8") as out:
+        out.write("# no entries\n")
+    glossary = Glossary(normalize("海淀局局长赵金生表示，检验周期缩短，成本降低，效率提高。"), Tokenizer(), dictionary=dictionary)
+    assert glossary.glosses("Who heads the Haidian bureau?")["head"] == ("局长",)
+    assert glossary.glosses("Who is the director?")["director"] == ("局长",)
+    assert set(glossary.glosses("How much did they cut costs?")["cut"]) == {"降低", "缩短"}
+    assert glossary.glosses("Did they raise efficiency?")["raise"] == ("提高",)
+    assert glossary.glosses("Did they increase exports?")["increase"] == ("提高",)  # only the report's words
+
+
+def test_english_questions_name_what_they_count_or_the_role_they_ask_about():
+    assert english_kind("How many employees does the office have?").focus.split() == ["employees", "employe", "employee"]
+    assert english_kind("How many years in a row was it named?").measure == "年"
+    assert english_kind("By how much did it cut the time?").focus == ""
+    assert "head" in english_kind("Who heads the Haidian bureau?").focus.split()

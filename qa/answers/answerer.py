@@ -1,0 +1,92 @@
+"""Per-library state of the answer step: term rarity, passage words, sentence vectors."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.answers import decide, highlight
+from qa.answers.features import by_character
+from qa.answers.reading import Reading, read_chinese, read_english
+from qa.english import Glossary, is_english
+from qa.library import Library, LibraryPassage
+from qa.results import Highlight
+from qa.retrieve import Candidate
+from qa.textnorm import Tokenizer
+
+if TYPE_CHECKING:
+    from embeddings import Encoder
+
+
+class Answerer:
+    """Highlights and the answered / not-answered decision over one library.
+
+    Holds per-library state: term IDF, normalized passages and cached sentence vectors.
+    """
+
+    def __init__(
+        self, library: Library, tokenizer: Tokenizer, encoder: Encoder | None = None, glossary: Glossary | None = None
+    ) -> None:
+        self.library = library
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        self.glossary = glossary
+        self.passages = [p.normalized for p in library.passages]
+        self.text = "\n".join(self.passages)
+        self.idf: dict[str, float] = {}
+        self.sentence_vectors: dict[int, np.ndarray] = {}
+        self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
+        self.read = functools.lru_cache(maxsize=64)(self._read)
+
+    @property
+    def model(self) -> decide.Model:
+        """The shipped models for this setting (with or without an encoder), read on first use."""
+        return decide.load_model(self.encoder is not None)
+
+    def _read(self, question: str) -> Reading:
+        """What the checks look for in ``question`` (cached: judging and highlighting share it)."""
+        if self.glossary is not None and is_english(question):
+            return read_english(question, self.glossary, self.weight, self.vocabulary)
+        return read_chinese(question, self.tokenizer, self.weight, self.text, self.vocabulary)
+
+    @functools.cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of the library's passages (their cached index tokens), built on first use."""
+        return frozenset(token for item in self.library.prepared for tokens in item.tokens for token in tokens)
+
+    def highlight(self, question: str, passage: LibraryPassage) -> tuple[Highlight, ...]:
+        """The one or two sentences of ``passage`` that answer ``question`` (offsets into its text)."""
+        return highlight.highlight(question, passage, self)
+
+    def judge(self, question: str, candidates: Sequence[Candidate], keep: int) -> decide.Judgement:
+        """Re-rank candidates by answer evidence, keep ``keep``, and decide (see :func:`decide.judge`)."""
+        return decide.judge(question, candidates, self, keep)
+
+    def weight(self, term: str) -> float:
+        """IDF of a term over the passages (substring matches); terms the report never uses weigh most."""
+        if term not in self.idf:
+            df = sum(term in passage for passage in self.passages)
+            self.idf[term] = math.log((len(self.passages) + 1) / (df + 0.5))
+        return self.idf[term]
+
+    def words(self, index: int) -> dict[str, tuple[str, ...]]:
+        """The words of passage ``index`` (with its headings), by character (see :func:`by_character`)."""
+        if index not in self.passage_words:
+            self.passage_words[index] = by_character(self.tokenizer.tokenize(self.passages[index]))
+        return self.passage_words[index]
+
+    def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None:
+        """Cosine of each of ``passage``'s answer units to the question, or None without an encoder."""
+        if self.encoder is None:
+            return None
+        query = self.encoder.encode_query(question)
+        vectors = self.sentence_vectors.get(passage.index)
+        if vectors is None:
+            units = highlight.answer_units(passage.paragraph)
+            vectors = np.asarray(self.encoder.encode_passages([s.text for s in units]), dtype=np.float32)
+            self.sentence_vectors[passage.index] = vectors
+        return vectors @ query

@@ -1,0 +1,105 @@
+"""Re-rank the candidates and decide whether they answer: a fitted logistic model.
+
+Two logistic models, fitted by ``python -m qa.calibrate`` and shipped as ``decision.json``
+beside this file. The ranking model turns a candidate's evidence features
+(:mod:`qa.answers.features`) into the log-odds that the passage answers the question; the
+candidates are re-ranked by it. The answer model reads the first candidate's features and
+ranking log-odds and gives the log-odds that the question is answered at all; the question
+counts as answered when they reach the threshold chosen by cross-validation. At answer time
+both are dot products: no fitting library is loaded.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
+from qa.retrieve import Candidate
+
+if TYPE_CHECKING:
+    from qa.answers.answerer import Answerer
+
+MODEL_FILE = Path(__file__).with_name("decision.json")
+RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Weights over named features (raw values) and a bias: a logistic model's log-odds."""
+
+    weights: np.ndarray
+    bias: float
+
+    def logit(self, values: np.ndarray) -> float:
+        """Log-odds for feature ``values`` given in the model's order."""
+        return float(values @ self.weights + self.bias)
+
+    @classmethod
+    def from_entry(cls, entry: dict, names: Sequence[str]) -> Linear:
+        """From a data-file entry whose ``weights`` are keyed by feature name."""
+        return cls(np.array([entry["weights"][name] for name in names], dtype=np.float64), float(entry["bias"]))
+
+
+@dataclass(frozen=True)
+class Model:
+    """The ranking model (over every feature), the answer model (over the evidence features) and
+    the answer model's threshold on its log-odds."""
+
+    rank: Linear
+    answer: Linear
+    threshold: float
+
+
+@functools.lru_cache(maxsize=2)
+def load_model(with_encoder: bool, path: Path = MODEL_FILE) -> Model:
+    """The shipped model for answering with an encoder (hybrid, dense) or without one (bm25)."""
+    entry = json.loads(path.read_text(encoding="utf-8"))["models"]["encoder" if with_encoder else "lexical"]
+    return Model(Linear.from_entry(entry["rank"], FEATURES), Linear.from_entry(entry["answer"], EVIDENCE_FEATURES),
+                 float(entry["threshold"]))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Candidates re-ranked by answer evidence, and whether the kept ones answer the question."""
+
+    candidates: tuple[Candidate, ...]
+    answered: bool
+    reason: str
+
+
+def judge(question: str, candidates: Sequence[Candidate], context: Answerer, keep: int) -> Judgement:
+    """Re-rank ``candidates`` by the ranking model, keep the best ``keep``, decide with the answer model.
+
+    Each kept candidate's ``score`` is the ranking model's probability that it answers; its
+    signals gain ``answer`` (the log-odds). When the question is not answered, the reason
+    names what the first passage lacks.
+    """
+    if not candidates:
+        return Judgement((), False, "no passage to answer from")
+    reading = context.read(question)
+    if not reading.weights:
+        return Judgement(tuple(candidates[:keep]), False, "问题里没有可在报告中查找的词")
+    evidence = assess(question, reading, candidates, context)
+    model = context.model
+    logits = [model.rank.logit(e.vector()) for e in evidence]
+    order = sorted(range(len(candidates)), key=lambda i: -logits[i])
+    ranked = tuple(
+        replace(candidates[i], score=_probability(logits[i]), signals={**candidates[i].signals, "answer": logits[i]})
+        for i in order[:keep]
+    )
+    answers = [model.answer.logit(e.vector(EVIDENCE_FEATURES)) for e in evidence]
+    if max(answers[i] for i in order[:keep]) >= model.threshold:
+        return Judgement(ranked, True, "")
+    return Judgement(ranked, False, evidence[order[0]].gap)
+
+
+def _probability(logit: float) -> float:
+    """The probability that log-odds ``logit`` stand for."""
+    return float(1.0 / (1.0 + np.exp(-logit)))

@@ -1,0 +1,277 @@
+"""Evidence features of a candidate passage: how much of the question it states, whether it
+holds the asked-for answer, and how the retrievers saw it.
+
+Every feature is a number the fitted models (:mod:`qa.answers.decide`) weigh; none decides
+alone. :data:`FEATURES` lists them in the order of the shipped weights: what the passage states
+(:data:`EVIDENCE_FEATURES`, read by both models), then how retrieval saw it (read by the ranking
+model only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa import qtype
+from qa.answers.highlight import normalized_sentences
+from qa.answers.reading import Reading
+from qa.english import is_english
+from qa.qtype import QType, QuestionType
+from qa.retrieve import Candidate
+from qa.textnorm import normalize
+
+if TYPE_CHECKING:
+    from qa.answers.answerer import Answerer
+
+EVIDENCE_FEATURES = (
+    "exact",  # weighted share of key terms the passage (with its headings) states
+    "synonym",  # ... of the others, stated by a Cilin synonym (closeness by depth and group size)
+    "morpheme",  # ... of the others, half-stated by a word sharing characters (费用 ~ 收费)
+    "two_terms",  # the passage states two key terms (or all, when fewer): one word is a coincidence
+    "heaviest_missing",  # weight share of the heaviest key term it states neither exactly nor by synonym
+    "names",  # it names every place, person and organisation the question names
+    "absent",  # weighted share of key terms the whole library never states (a unit it lacks)
+    "year_absent",  # the question names a year the library never mentions
+    "focus",  # it names the asked-for noun (员工 in 多少名员工), when there is one
+    "checked",  # the asked-for kind can be recognised (a quantity, a date, a place, a named role's holder, a reason, a means)
+    "kind",  # it holds an answer of the asked-for kind (always, when the kind cannot be recognised)
+    "attribute",  # it states the asked-for attribute of the asked-for noun (员工88人, 局长…赵金生)
+    "english",  # the question is in English
+)
+RETRIEVAL_FEATURES = (
+    "retrieval",  # retrieval score relative to the best candidate's
+    "bm25",  # BM25 score relative to the best candidate's
+    "dense",  # dense cosine minus the best candidate's (0 without an encoder)
+    "first_both",  # BM25 and dense both rank it first among the candidates
+    "margin",  # how far the first candidate leads the second (relative retrieval score)
+    "cosine",  # cosine of its sentence closest to the question
+    "cosine_gap",  # that cosine minus the best one among the candidates
+)
+FEATURES = EVIDENCE_FEATURES + RETRIEVAL_FEATURES
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON, QType.REASON, QType.MANNER)
+_KIND_NAMES = {QType.QUANTITY: "数量", QType.TIME: "时间", QType.PLACE: "地点", QType.PERSON: "人名",
+               QType.REASON: "原因", QType.MANNER: "做法"}
+MIN_TERMS_STATED = 2
+NAME_GAP = 6  # characters a name's long form inserts (北京局 → 北京检验检疫局)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The features of one candidate (see :data:`FEATURES`) and what it lacks, in words."""
+
+    features: dict[str, float]
+    gap: str
+
+    def vector(self, names: Sequence[str] = FEATURES) -> np.ndarray:
+        """The values of the features ``names``, in that order."""
+        return np.array([self.features[name] for name in names], dtype=np.float64)
+
+
+# --- partial statements of a term --------------------------------------------------------------
+
+
+def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[str]:
+    """Terms a passage states in abbreviated form: two words adjacent in the question, both absent
+    from the passage, shortened to their first characters (停止办理 -> 停办, 质量检验 -> 质检)."""
+    found = set()
+    for first, second in zip(terms, terms[1:]):
+        both_absent = first not in passage and second not in passage
+        adjacent = len(first) >= 2 and len(second) >= 2 and first + second in question
+        if both_absent and adjacent and first[0] + second[0] in passage:
+            found.update((first, second))
+    return found
+
+
+def by_character(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each character → the distinct words of two or more characters that hold it."""
+    index: dict[str, set[str]] = {}
+    for word in words:
+        if len(word) >= 2:
+            for char in set(word):
+                index.setdefault(char, set()).add(word)
+    return {char: tuple(sorted(found)) for char, found in index.items()}
+
+
+def morpheme_credit(term: str, words: dict[str, tuple[str, ...]]) -> float:
+    """Partial credit for a term the passage lacks but paraphrases with a shared character:
+    the best share of characters in common with one of its words, given :func:`by_character`
+    (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67). Chinese terms only: Latin letters in common mean nothing."""
+    if not _HAN.search(term):
+        return 0.0
+    letters = set(term)
+    sharing = {word for char in letters for word in words.get(char, ())}
+    return max((len(letters & set(w)) / max(len(term), len(w)) for w in sharing), default=0.0)
+
+
+# --- the asked-for answer ----------------------------------------------------------------------
+
+
+def checked(kind: QuestionType) -> bool:
+    """Kinds whose answer can be recognised: quantities, dates, places, a person in a named role,
+    a reason (由于…, 为了…) and a means (通过…, 采取…)."""
+    return kind.kind in _CHECKED_KINDS and (kind.kind is not QType.PERSON or bool(kind.focus))
+
+
+def _anchored(reading: Reading, sentence: str, anchors: Sequence[str]) -> bool:
+    """Whether a sentence states a key term that the headings do not (what ties it to the question)."""
+    return not anchors or any(reading.states(term, sentence) for term in anchors)
+
+
+def kind_found(reading: Reading, sentences: Sequence[str], known: str, anchors: Sequence[str]) -> bool:
+    """Whether a sentence holds the asked-for kind of answer beside the asked-for noun (or, without
+    one, beside a key term the headings lack)."""
+    kind = reading.kind
+    for sentence in sentences:
+        near = any(word in sentence for word in reading.focus) if reading.focus else _anchored(reading, sentence, anchors)
+        if near and qtype.matches(kind, sentence, known):
+            return True
+    return False
+
+
+def attribute_found(reading: Reading, sentences: Sequence[str], known: str, anchors: Sequence[str],
+                    events: Sequence[str], library: str) -> bool:
+    """Whether a sentence states what the question asks of its subject: a count of the asked-for
+    noun (not of another noun, nor a share), the name of the asked-for role, the date of the
+    asked-for event (any of ``events``, when the library has one of them); otherwise an answer of
+    the kind (see :func:`kind_found`)."""
+    kind = reading.kind
+    if kind.kind is QType.QUANTITY and reading.focus:
+        unit_alone = not qtype.is_generic(kind.measure) and not qtype.is_people(kind.measure)
+        return any(
+            qtype.counts(s, reading.focus, kind.measure)
+            or (unit_alone and qtype.has_quantity(s, kind.measure) and _anchored(reading, s, anchors))
+            for s in sentences
+        )
+    if kind.kind is QType.PERSON and reading.focus:
+        return any(qtype.names_role(s, reading.focus, known) for s in sentences)
+    if kind.kind is QType.TIME and any(word in library for word in events):
+        return any(qtype.has_date(s) and any(word in s for word in events) for s in sentences)
+    return kind_found(reading, sentences, known, anchors)
+
+
+def missing_attribute(reading: Reading) -> str:
+    """The asked-for attribute in words, for a reason (党员人数, 局长的姓名, 成立的时间)."""
+    kind, subject = reading.kind, reading.subject
+    if kind.kind is QType.QUANTITY and subject:
+        return subject + ("人数" if qtype.is_people(kind.measure) else "数量")
+    if kind.kind is QType.PERSON and subject:
+        return f"{subject}的姓名"
+    if kind.kind is QType.TIME and reading.events:
+        return f"{reading.events[0]}的时间"
+    return f"所问的{_KIND_NAMES.get(kind.kind, '答案')}"
+
+
+# --- all features of the candidates ------------------------------------------------------------
+
+
+def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: Answerer) -> list[Evidence]:
+    """The :class:`Evidence` of every candidate (retrieval features are relative to the others)."""
+    total = sum(reading.weights.values()) or 1.0
+    absent = sum(w for term, w in reading.weights.items() if not reading.states(term, context.text)) / total
+    shared = {
+        "absent": absent,
+        "year_absent": float(any(year not in context.text for year in qtype.years(question))),
+        "english": float(is_english(question)),
+        "margin": _margin(candidates),
+    }
+    evidence = [_passage_evidence(question, reading, c, context) for c in candidates]
+    best_cosine = max(e.features["cosine"] for e in evidence)
+    scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
+    first = {name: int(np.argmax(values)) for name, values in scores.items()}
+    top_score = max(c.score for c in candidates)
+    has_dense = "dense" in candidates[0].signals
+    result = []
+    for i, (candidate, item) in enumerate(zip(candidates, evidence)):
+        features = {
+            **item.features,
+            **shared,
+            "retrieval": candidate.score / top_score if top_score > 0 else 0.0,
+            "bm25": scores["bm25"][i] / max(scores["bm25"]) if max(scores["bm25"]) > 0 else 0.0,
+            "dense": scores["dense"][i] - max(scores["dense"]) if has_dense else 0.0,
+            "first_both": float(has_dense and first["bm25"] == i == first["dense"]),
+            "cosine_gap": item.features["cosine"] - best_cosine,
+        }
+        result.append(Evidence(features, item.gap))
+    return result
+
+
+def _margin(candidates: Sequence[Candidate]) -> float:
+    """How far the first candidate's retrieval score leads the second's, relative to the first."""
+    scores = sorted((c.score for c in candidates), reverse=True)
+    if len(scores) < 2 or scores[0] <= 0:
+        return 1.0
+    return (scores[0] - scores[1]) / scores[0]
+
+
+def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: Answerer) -> Evidence:
+    """The features that depend on one passage alone, and its gap."""
+    index = candidate.passage_index
+    passage = context.passages[index]
+    item = context.library.passages[index]
+    weights = reading.weights
+    total = sum(weights.values()) or 1.0
+    abbreviated = abbreviated_terms(normalize(reading.text), list(weights), passage)
+    missing = sorted((t for t in weights if not reading.states(t, passage) and t not in abbreviated),
+                     key=weights.get, reverse=True)
+    cosines = context.sentence_cosines(question, item)
+    words = context.words(index)
+    by_synonym = {t: max(reading.synonyms_in(t, passage).values(), default=0.0) for t in missing}
+    by_morpheme = {t: max(morpheme_credit(form, words) for form in reading.forms[t]) for t in missing}
+    heading = item.section.heading
+    anchors = [t for t in weights if not reading.states(t, normalize(heading))]
+    known = reading.text + heading
+    sentences = normalized_sentences(item.paragraph)
+    is_checked = checked(reading.kind)
+    kind = not is_checked or kind_found(reading, sentences, known, anchors)
+    events = [form for event in reading.events if event in anchors for form in _event_forms(reading, event, words)]
+    attribute = not is_checked or attribute_found(reading, sentences, known, anchors, events, context.text)
+    missing_names = [name for name in reading.names if not names(name, passage)]
+    unstated = [t for t in missing if by_synonym[t] == 0.0]
+    features = {
+        "exact": 1.0 - sum(weights[t] for t in missing) / total,
+        "heaviest_missing": max((weights[t] for t in unstated), default=0.0) / total,
+        "focus": float(not reading.focus or any(word in passage for word in reading.focus)),
+        "synonym": sum(weights[t] * by_synonym[t] for t in missing) / total,
+        "morpheme": sum(weights[t] * by_morpheme[t] for t in missing) / total,
+        "two_terms": float(len(weights) - len(missing) >= min(MIN_TERMS_STATED, len(weights))),
+        "names": float(not missing_names),
+        "checked": float(is_checked),
+        "kind": float(kind),
+        "attribute": float(attribute),
+        "cosine": float(cosines.max()) if cosines is not None and len(cosines) else 0.0,
+    }
+    years = [t for t in unstated if qtype.years(t) == [t] and not reading.states(t, context.text)]
+    if missing_names:
+        gap = f"最相关的段落没有提到：{missing_names[0]}"
+    elif years:
+        gap = f"报告中没有提到：{years[0]}年"
+    elif not attribute:
+        gap = f"最相关的段落没有给出：{missing_attribute(reading)}"
+    elif unstated:
+        where = "最相关的段落" if reading.states(unstated[0], context.text) else "报告中"
+        gap = f"{where}没有提到：{unstated[0]}"
+    else:
+        gap = "最相关的段落没有给出答案"
+    return Evidence(features, gap)
+
+
+def _event_forms(reading: Reading, event: str, words: dict[str, tuple[str, ...]]) -> list[str]:
+    """The words that may state an event in a passage: the verb, its synonyms, and the passage's
+    words sharing one of its characters (揭牌 ~ 挂牌)."""
+    return [event, *reading.synonyms.get(event, {}), *(word for char in event for word in words.get(char, ()))]
+
+
+def names(name: str, text: str) -> bool:
+    """Whether ``text`` names ``name``, in full or with words inserted after its first two
+    characters (北京局 in 北京检验检疫局)."""
+    if name in text:
+        return True
+    rest = "".join(f"[^，。；！？\n]{{0,{NAME_GAP}}}{re.escape(char)}" for char in name[2:])
+    return len(name) > 2 and re.search(re.escape(name[:2]) + rest, text) is not None
+
+

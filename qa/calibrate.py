@@ -1,0 +1,223 @@
+"""Fit the answer models: ``python -m qa.calibrate [GOLD.jsonl ...]``.
+
+Every question of the gold sets (default: the question sets in ``tests/data``) is retrieved as
+at answer time and each of its candidates gets its evidence features
+(:mod:`qa.answers.features`). Two logistic regressions (scikit-learn, used here only) are
+fitted for each retrieval setting, with an encoder (hybrid) and without one (bm25):
+
+- the ranking model, over every candidate and feature: positive when the passage holds the
+  gold evidence;
+- the answer model, over the evidence features alone: positive for a candidate that holds the
+  evidence, negative for every candidate of an unanswerable question.
+
+A question counts as answered when its best candidate's answer log-odds reach a threshold chosen
+by leave-one-set-out cross-validation.
+The figures printed are out of fold, from a nested cross-validation: each set is scored by
+models fitted, and a threshold chosen, without it. Then ``qa/answers/decision.json`` is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.answers.decide import MODEL_FILE, RERANK_DEPTH
+from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
+from qa.evaluate import GoldQuestion, contains_evidence, read_gold
+from qa.question import clean_question
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "unanswerable",
+                "independent_chinese", "independent_english", "independent_unanswerable", "blind_a")
+REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
+FALSE_ABSTENTION_COST = 2.0  # a withheld answer costs this many wrongly given ones (2 and 2.5 tie out of fold; 3 and 4 recall less)
+MODES = {"encoder": "hybrid", "lexical": "bm25"}
+ANSWER_COLUMNS = [FEATURES.index(name) for name in EVIDENCE_FEATURES]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One gold question's candidates: features (candidates × FEATURES) and which hold the evidence."""
+
+    group: str
+    answerable: bool
+    features: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """Weights and bias of the ranking model and of the answer model."""
+
+    rank: tuple[np.ndarray, float]
+    answer: tuple[np.ndarray, float]
+
+
+def collect(assistant, name: str, questions: Sequence[GoldQuestion]) -> list[Example]:
+    """The :class:`Example` of each question the answer step reads terms in (others never answer)."""
+    answerer = assistant.answerer
+    examples = []
+    for gold in questions:
+        question = clean_question(gold.question)
+        candidates = assistant.retriever.search(question, RERANK_DEPTH)
+        reading = answerer.read(question)
+        if not reading.weights or not candidates:
+            continue
+        evidence = assess(question, reading, candidates, answerer)
+        labels = [
+            gold.answerable
+            and (gold.source is None or item.document.source == gold.source)
+            and contains_evidence(item.paragraph.text, gold.evidence)
+            for item in (assistant.library.passages[c.passage_index] for c in candidates)
+        ]
+        examples.append(Example(name, gold.answerable, np.stack([e.vector() for e in evidence]), np.array(labels)))
+    return examples
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardized features; weights and bias on the raw features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=REGULARIZATION, max_iter=5000).fit((x - scaler.mean_) / scale, y)
+    weights = model.coef_[0] / scale
+    return weights, float(model.intercept_[0] - weights @ scaler.mean_)
+
+
+def fit_both(examples: Sequence[Example]) -> Fitted:
+    """The ranking model on every candidate (positive: it holds the evidence); the answer model on
+    the candidates that hold the evidence (positive) and every candidate of the unanswerable
+    questions (negative)."""
+    rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
+    answer_rows = [e.features[e.labels | (not e.answerable)][:, ANSWER_COLUMNS] for e in examples]
+    answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
+    return Fitted(rank, fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels)))
+
+
+def predict(fitted: Fitted, examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Candidate ranking log-odds of every question, and each question's answer log-odds (its
+    best candidate's)."""
+    (rank_weights, rank_bias), (answer_weights, answer_bias) = fitted.rank, fitted.answer
+    logits = [e.features @ rank_weights + rank_bias for e in examples]
+    answers = np.array([(e.features[:, ANSWER_COLUMNS] @ answer_weights + answer_bias).max() for e in examples])
+    return logits, answers
+
+
+def out_of_fold(examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Leave-one-set-out predictions of every question (see :func:`predict`)."""
+    logits: dict[int, np.ndarray] = {}
+    answers = np.zeros(len(examples))
+    for group in sorted({e.group for e in examples}):
+        held = [i for i, e in enumerate(examples) if e.group == group]
+        fitted = fit_both([e for e in examples if e.group != group])
+        held_logits, held_answers = predict(fitted, [examples[i] for i in held])
+        logits.update(zip(held, held_logits))
+        answers[held] = held_answers
+    return [logits[i] for i in range(len(examples))], answers
+
+
+def choose_threshold(examples: Sequence[Example], answers: np.ndarray) -> float:
+    """The threshold on the answer log-odds that maximizes abstention recall minus
+    ``FALSE_ABSTENTION_COST`` times the false-abstention rate (midpoints between questions)."""
+    answerable = np.array([e.answerable for e in examples])
+    values = np.unique(answers)
+    cuts = np.concatenate([[values[0] - 1.0], (values[1:] + values[:-1]) / 2, [values[-1] + 1.0]])
+    n_answerable, n_unanswerable = max(answerable.sum(), 1), max((~answerable).sum(), 1)
+
+    def gain(cut: float) -> float:
+        abstained = answers < cut
+        recall = (abstained & ~answerable).sum() / n_unanswerable
+        return recall - FALSE_ABSTENTION_COST * (abstained & answerable).sum() / n_answerable
+
+    return float(max(cuts, key=gain))
+
+
+def metrics(examples: Sequence[Example], logits: Sequence[np.ndarray], answers: np.ndarray,
+            threshold: float | np.ndarray) -> dict[str, float]:
+    """hit@1 and hit@3 of the ranking, abstention recall and false abstention of the answer model."""
+    answered = answers >= threshold
+    out: dict[str, float] = {"questions": len(examples)}
+    tops = [e.labels[np.argsort(-s, kind="stable")] for e, s in zip(examples, logits) if e.answerable]
+    flags = [a for e, a in zip(examples, answered) if e.answerable]
+    refused = [not a for e, a in zip(examples, answered) if not e.answerable]
+    if tops:
+        out["hit@1"] = float(np.mean([t[0] for t in tops]))
+        out["hit@3"] = float(np.mean([t[:3].any() for t in tops]))
+        out["false_abstention"] = 1.0 - float(np.mean(flags))
+    if refused:
+        out["abstention_recall"] = float(np.mean(refused))
+    return out
+
+
+def nested(examples: Sequence[Example]) -> dict[str, dict[str, float]]:
+    """Out-of-fold figures per held-out set and overall: each set is scored by models fitted, and a
+    threshold chosen (by leave-one-set-out within the rest), without it."""
+    figures, ordered, all_logits, all_answers, thresholds = {}, [], [], [], []
+    for group in sorted({e.group for e in examples}):
+        train = [e for e in examples if e.group != group]
+        held = [e for e in examples if e.group == group]
+        threshold = choose_threshold(train, out_of_fold(train)[1])
+        logits, answers = predict(fit_both(train), held)
+        figures[group] = metrics(held, logits, answers, threshold)
+        ordered += held
+        all_logits += logits
+        all_answers.append(answers)
+        thresholds += [threshold] * len(held)
+    figures["all"] = metrics(ordered, all_logits, np.concatenate(all_answers), np.array(thresholds))
+    return figures
+
+
+def table(figures: dict[str, dict[str, float]]) -> str:
+    """Figures as a plain-text table, one set a line."""
+    columns = ("questions", "hit@1", "hit@3", "abstention_recall", "false_abstention")
+    lines = [f"{'set':26}" + "".join(f"{c:>19}" for c in columns)]
+    for name, row in figures.items():
+        cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
+        lines.append(f"{name:26}" + "".join(f"{cell:>19}" for cell in cells))
+    return "\n".join(lines)
+
+
+def _entry(weights: np.ndarray, bias: float, names: Sequence[str]) -> dict:
+    return {"weights": {name: round(float(w), 6) for name, w in zip(names, weights)}, "bias": round(bias, 6)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.calibrate", description=__doc__.splitlines()[0])
+    parser.add_argument("gold", nargs="*", type=Path, help="gold .jsonl question sets (default: tests/data's sets)")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the fitted models")
+    args = parser.parse_args(argv)
+    paths = args.gold or [DATA / f"{name}.jsonl" for name in DEFAULT_SETS]
+    from qa import Assistant
+
+    models, report = {}, {}
+    for setting, retriever in MODES.items():
+        assistant = Assistant(retriever=retriever)
+        examples = [e for path in paths for e in collect(assistant, path.stem, read_gold(path))]
+        figures = nested(examples)
+        print(f"\n{setting} ({retriever}), out of fold:\n{table(figures)}")
+        fitted = fit_both(examples)
+        models[setting] = {
+            "rank": _entry(*fitted.rank, FEATURES),
+            "answer": _entry(*fitted.answer, EVIDENCE_FEATURES),
+            "threshold": round(choose_threshold(examples, out_of_fold(examples)[1]), 6),
+        }
+        report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
+    data = {
+        "command": "python -m qa.calibrate " + " ".join(path.name for path in paths),
+                "models": models,
+        "out_of_fold": report,
+    }
+    args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

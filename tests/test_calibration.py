@@ -1,0 +1,69 @@
+"""The fitted answer models (qa.answers.decide) and the command that fits them (qa.calibrate)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa import calibrate
+from qa.answers.decide import MODEL_FILE, Linear, Model, load_model
+from qa.answers.features import EVIDENCE_FEATURES, FEATURES
+
+
+def test_the_shipped_file_weighs_every_feature_of_both_settings():
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert data["command"].startswith("python -m qa.calibrate")
+    for setting in ("encoder", "lexical"):
+        entry = data["models"][setting]
+        assert set(entry["rank"]["weights"]) == set(FEATURES)
+        assert set(entry["answer"]["weights"]) == set(EVIDENCE_FEATURES)
+        assert np.isfinite(entry["threshold"])
+        assert entry["answer"]["weights"]["attribute"] > 0  # stating the asked-for attribute speaks for an answer
+        assert entry["answer"]["weights"]["year_absent"] < 0
+        assert data["out_of_fold"][setting]["all"]["questions"] > 100
+    model = load_model(True)
+    assert isinstance(model, Model) and model.rank.weights.shape == (len(FEATURES),)
+
+
+def test_weights_on_raw_features_give_the_fitted_log_odds():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3)) * [1.0, 5.0, 0.1] + [0.0, 2.0, 1.0]
+    y = (x[:, 0] + 0.2 * x[:, 1] - 10 * x[:, 2] + rng.normal(size=200) > -8.6)
+    weights, bias = calibrate.fit_linear(x, y)
+    scaler = StandardScaler().fit(x)
+    fitted = LogisticRegression(C=calibrate.REGULARIZATION, max_iter=5000).fit(scaler.transform(x), y)
+    assert np.allclose(x @ weights + bias, fitted.decision_function(scaler.transform(x)))
+    assert Linear(weights, bias).logit(x[0]) == pytest.approx(fitted.decision_function(scaler.transform(x[:1]))[0])
+
+
+def _example(group: str, answerable: bool, score: float) -> calibrate.Example:
+    features = np.zeros((2, len(FEATURES)))
+    features[0, FEATURES.index("exact")] = score
+    return calibrate.Example(group, answerable, features, np.array([answerable, False]))
+
+
+def test_the_threshold_trades_recall_against_false_abstention():
+    answers = np.array([0.9, 0.8, 0.7, 0.6, 0.1, 0.3, 0.75])
+    examples = [_example("a", True, s) for s in answers[:4]] + [_example("b", False, s) for s in answers[4:]]
+    threshold = calibrate.choose_threshold(examples, answers)
+    # abstaining on 0.75 as well would withhold two answers: worth less than one more abstention
+    assert 0.3 < threshold <= 0.6
+    figures = calibrate.metrics(examples, [e.features[:, 0] for e in examples], answers, threshold)
+    assert figures["abstention_recall"] == pytest.approx(2 / 3)
+    assert figures["false_abstention"] == 0.0
+
+
+def test_nested_cross_validation_scores_each_set_without_it():
+    rng = np.random.default_rng(1)
+    examples = [_example(group, answerable, rng.normal(0.8 if answerable else 0.2, 0.1))
+                for group in "abcd" for answerable in (True, False) for _ in range(6)]
+    figures = calibrate.nested(examples)
+    assert set(figures) == {"a", "b", "c", "d", "all"}
+    assert figures["all"]["questions"] == len(examples)
+    assert figures["all"]["hit@1"] == 1.0  # the evidence is always the higher-scoring candidate
+    assert figures["all"]["abstention_recall"] > 0.8 and figures["all"]["false_abstention"] < 0.2

@@ -1,0 +1,48 @@
+"""Chinese synonyms from HIT 同义词词林（扩展版） (qa.synonyms)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from qa.synonyms import NEAR, RELATED, SYNONYM, Thesaurus, size_factor, thesaurus
+
+TREE = {
+    "C": {"tag": "时间", "sub": {"a": {"tag": "", "sub": {"25": {"tag": "", "sub": {"A": {"tag": "节日", "sub": {
+        "08=": ["除夕", "年夜"],
+        "10=": ["春节", "新春"],
+        "11#": ["节日", "假日", "佳节"],
+        "12@": ["元宵"],
+    }}}}}}}},
+}
+
+
+def test_closeness_follows_the_depth_two_words_share():
+    related = Thesaurus.from_tree(TREE).related("春节")
+    assert related["新春"] == SYNONYM  # the same leaf of synonyms
+    assert related["除夕"] == NEAR * size_factor(8)  # the same five-character category (8 words)
+    assert "春节" not in related
+
+
+def test_related_words_count_less_than_synonyms_and_single_words_alone_have_none():
+    thesaurus = Thesaurus.from_tree(TREE)
+    assert thesaurus.related("节日")["假日"] == RELATED < SYNONYM
+    assert set(thesaurus.related("元宵")) == {"除夕", "年夜", "春节", "新春", "节日", "假日", "佳节"}
+    assert thesaurus.related("不在词林里") == {}
+
+
+def test_large_groups_pass_on_less_closeness():
+    assert size_factor(2) == size_factor(4) == 1.0
+    assert 0 < size_factor(28) < size_factor(12) < 1.0
+
+
+def test_the_shipped_thesaurus_links_paraphrases_and_reads_fast():
+    thesaurus.cache_clear()
+    start = time.perf_counter()
+    shipped = thesaurus()
+    assert time.perf_counter() - start < 2.0
+    assert len(shipped.codes) > 70_000
+    assert shipped.related("职工")["员工"] == SYNONYM  # a two-word group of synonyms
+    assert 0 < shipped.related("春节")["除夕"] < shipped.related("职工")["员工"]
+    assert shipped.related("组建")["成立"] == pytest.approx(NEAR * size_factor(len(shipped.categories["Hc05A"])))
