@@ -7,11 +7,14 @@ date, 哪里 → a place, 什么/哪些 → a definition or a list); nothing her
 from __future__ import annotations
 
 import functools
+import marshal
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
+from qa.resources import cached
 from qa.textnorm import base_jieba, normalize
 
 
@@ -300,9 +303,22 @@ def is_definition(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _tagger():
+    """jieba's part-of-speech tagger over the default dictionary, its word tags from the cache
+    (reading them from the dictionary file costs a process half a second)."""
     import jieba.posseg
 
-    return jieba.posseg.POSTokenizer(base_jieba())
+    tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+    tagger.tokenizer = base_jieba()
+    with tagger.tokenizer.get_dict_file() as dictionary:
+        source = Path(dictionary.name)
+    tagger.word_tag_tab = cached("jieba-word-tags", source, lambda: _word_tags(tagger), marshal.dumps, marshal.loads)
+    return tagger
+
+
+def _word_tags(tagger) -> dict[str, str]:
+    """Word -> tag of jieba's dictionary, read as ``POSTokenizer.__init__`` reads it."""
+    tagger.load_word_tag(tagger.tokenizer.get_dict_file())
+    return tagger.word_tag_tab
 
 
 @functools.lru_cache(maxsize=4096)
