@@ -21,7 +21,7 @@ from qa.results import Answer, Citation, Passage
 from qa.retrieve import Retriever, RetrieverName
 
 if TYPE_CHECKING:
-    from embeddings import Encoder
+    from embeddings import TextEncoder
     from qa.store_retriever import StoreRetriever
 
 SEED_REPORTS = Path(__file__).resolve().parent.parent / "seeds"
@@ -82,7 +82,7 @@ class Assistant:
         model: str | None = None,
         home: str | Path | None = None,
         uploads: bool = False,
-        encoder: Encoder | None = None,
+        encoder: TextEncoder | None = None,
         log: Callable[[str], None] = _stderr,
         progress: bool = False,
         store: str | None = None,
@@ -97,11 +97,11 @@ class Assistant:
         self.log = log
         self.progress = progress
         self.uploads = self.home / UPLOADS_DIR if uploads else None
-        self.encoder: Encoder | None = None
+        self.encoder: TextEncoder | None = None
         if retriever != "bm25" or not self.store.in_process:
-            from embeddings import Encoder
+            from embeddings import load_encoder
 
-            self.encoder = encoder or Encoder(model, home=self.home)
+            self.encoder = encoder or load_encoder(model, home=self.home)
         extra = [(self.uploads, UPLOADS_PREFIX)] if self.uploads else []
         library = read_library(self.report, self.home, extra)
         if not library.documents:

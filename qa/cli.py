@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="start the browser chat UI")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--workers", type=int, default=None, help="questions answered at once (default 4)")
     return parser
 
 
@@ -200,12 +201,14 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from ui.app import serve
+    from ui.app import WORKERS, serve
 
     assistant = _assistant(args, "hybrid", uploads=True)
     assistant.warm_up()  # the page opens ready: no first question pays for loading
-    serve(assistant, host=args.host, port=args.port)
+    serve(assistant, host=args.host, port=args.port, workers=args.workers or WORKERS)
     return 0
 
 
