@@ -133,7 +133,8 @@ def _hnsw(vectors: np.ndarray, cache_dir: Path):
     return index, build_s, False
 
 
-def _p50(function: Callable[[int], object], count: int, warmup: int = 3) -> tuple[float, list[object]]:
+def timed(function: Callable[[int], object], count: int, warmup: int = 3) -> tuple[list[float], list[object]]:
+    """Seconds of ``function(i)`` for each ``i < count`` (after ``warmup`` untimed calls), and the results."""
     for i in range(min(warmup, count)):
         function(i)
     samples, results = [], []
@@ -141,6 +142,11 @@ def _p50(function: Callable[[int], object], count: int, warmup: int = 3) -> tupl
         start = time.perf_counter()
         results.append(function(i))
         samples.append(time.perf_counter() - start)
+    return samples, results
+
+
+def _p50(function: Callable[[int], object], count: int, warmup: int = 3) -> tuple[float, list[object]]:
+    samples, results = timed(function, count, warmup)
     return percentile_ms(samples, 50), results
 
 

