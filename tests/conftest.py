@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,3 +130,32 @@ def library_assistant(test_library: Path):
     from qa import Assistant
 
     return Assistant(test_library)
+
+
+def home_sharing_the_model(home: Path) -> Path:
+    """A fresh ``REPORT_QA_HOME`` whose ``models/`` points at the prepared model (nothing is prepared again)."""
+    from embeddings import resolve_model
+
+    home.mkdir(parents=True)
+    (home / "models").symlink_to(Path(resolve_model(None)).parent, target_is_directory=True)
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(assistant) -> Iterator[str]:
+    """The URL of a real Gradio server for ``assistant`` on a free loopback port, closed afterwards."""
+    from ui.app import build_app, launch
+
+    app = build_app(assistant)
+    port = free_port()
+    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        app.close()

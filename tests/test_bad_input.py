@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, assert_contract, library_texts
+from conftest import ROOT, assert_contract, home_sharing_the_model, library_texts
 
 SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
@@ -144,9 +144,7 @@ def model_dir() -> Path:
 @pytest.fixture
 def isolated_env(tmp_path: Path, model_dir: Path) -> dict[str, str]:
     """A fresh REPORT_QA_HOME whose models/ points at the prepared model (no re-preparing)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "models").symlink_to(model_dir.parent, target_is_directory=True)
+    home = home_sharing_the_model(tmp_path / "home")
     return {**os.environ, "REPORT_QA_HOME": str(home), "HF_HUB_OFFLINE": "1"}
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, home_sharing_the_model
 
 SEED_QUESTION = "凤岗办事处有多少名员工？"
 SEED_EVIDENCE = "现有员工88人"
@@ -70,12 +70,6 @@ def seed_key(seed_report: Path, model_dir: Path) -> str:
 
     model_id = model_identity(str(model_dir))
     return VectorStore(Path("/"), model_id).key(prepare(read_report(seed_report), "").passages)
-
-
-def make_home(path: Path, model_dir: Path) -> Path:
-    path.mkdir(parents=True)
-    (path / "models").symlink_to(model_dir.parent, target_is_directory=True)
-    return path
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:
@@ -169,7 +163,7 @@ KILL_POINTS = {
 @pytest.mark.parametrize("kill_point", list(KILL_POINTS))
 def test_killed_indexer_is_detected_and_rebuilt(tmp_path: Path, model_dir: Path, index_name: str, seed_key: str,
                                                 kill_point: str) -> None:
-    home = make_home(tmp_path / "home", model_dir)
+    home = home_sharing_the_model(tmp_path / "home")
     index_dir = home / "index" / index_name
     delay, condition, after = KILL_POINTS[kill_point]
     indexer = start_indexer(home, fsync_delay=delay)
@@ -181,7 +175,7 @@ def test_killed_indexer_is_detected_and_rebuilt(tmp_path: Path, model_dir: Path,
 def test_killed_rewrite_over_damaged_vectors_is_redone(tmp_path: Path, model_dir: Path, index_name: str,
                                                        seed_key: str) -> None:
     """Damaged vectors are being replaced when the writer dies between the two files."""
-    home = make_home(tmp_path / "home", model_dir)
+    home = home_sharing_the_model(tmp_path / "home")
     index_dir = home / "index" / index_name
     code, _, err = run_index(home)
     assert code == 0, err
@@ -194,7 +188,7 @@ def test_killed_rewrite_over_damaged_vectors_is_redone(tmp_path: Path, model_dir
 
 
 def test_concurrent_indexers_do_not_corrupt_the_index(tmp_path: Path, model_dir: Path, index_name: str) -> None:
-    home = make_home(tmp_path / "home", model_dir)
+    home = home_sharing_the_model(tmp_path / "home")
     index_dir = home / "index" / index_name
     first, second = start_indexer(home, fsync_delay=1), start_indexer(home, fsync_delay=1)
     results = [finish(first), finish(second)]
@@ -211,7 +205,7 @@ def test_concurrent_indexers_do_not_corrupt_the_index(tmp_path: Path, model_dir:
 
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
-    home = make_home(tmp_path_factory.mktemp("template") / "home", model_dir)
+    home = home_sharing_the_model(tmp_path_factory.mktemp("template") / "home")
     code, _, err = run_index(home)
     assert code == 0, err
     return home

@@ -16,7 +16,9 @@ from qa import Assistant, ReportError
 from qa.assistant import UnknownDocument
 from qa.evaluate import evaluate, read_gold
 
-from conftest import DEV_GOLD, LIBRARY_DATA, LIBRARY_GOLD, ROOT, assert_contract, library_texts, write_docx
+from conftest import (
+    DEV_GOLD, LIBRARY_DATA, LIBRARY_GOLD, ROOT, assert_contract, home_sharing_the_model, library_texts, write_docx,
+)
 
 SEED_SOURCE = "000_909c30aa43da0e97.txt"
 LIBRARY_SOURCES = [SEED_SOURCE, "report2.txt", "report3_gb18030.txt", "report4.md", "report5.docx"]
@@ -120,12 +122,7 @@ def encoder(assistant):
 @pytest.fixture
 def home(tmp_path: Path, assistant) -> Path:
     """A fresh state folder sharing the prepared model (only vectors and documents are new)."""
-    from embeddings import resolve_model
-
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "models").symlink_to(Path(resolve_model(None)).parent, target_is_directory=True)
-    return home
+    return home_sharing_the_model(tmp_path / "home")
 
 
 def open_library(folder: Path, home: Path, encoder, **options) -> tuple[Assistant, list[str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # before gradio_client is imported: it must 
 
 from gradio_client import Client  # noqa: E402
 
-from conftest import DEV_GOLD, LIBRARY_DATA, ROOT, assert_contract, library_texts  # noqa: E402
+from conftest import (  # noqa: E402
+    DEV_GOLD, LIBRARY_DATA, ROOT, assert_contract, home_sharing_the_model, library_texts, running_app,
+)
 
 QUESTIONS = [json.loads(line)["question"] for line in DEV_GOLD.read_text(encoding="utf-8").splitlines()[:8]]
 QUOTED_SOURCE = 'a "quoted" \\ name.txt'
@@ -79,17 +80,8 @@ def test_the_store_answers_the_dev_questions_as_the_local_store(milvus_assistant
 
 @pytest.fixture(scope="module")
 def url(milvus_assistant) -> Iterator[str]:
-    from ui.app import build_app, launch
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = build_app(milvus_assistant)
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+    with running_app(milvus_assistant) as url:
+        yield url
 
 
 def test_ask_api_through_a_gradio_server_on_the_milvus_store(url: str, milvus_assistant, assistant) -> None:
@@ -114,12 +106,7 @@ def test_ask_api_through_a_gradio_server_on_the_milvus_store(url: str, milvus_as
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A fresh state folder sharing the prepared model."""
-    from embeddings import resolve_model
-
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "models").symlink_to(Path(resolve_model(None)).parent, target_is_directory=True)
-    return home
+    return home_sharing_the_model(tmp_path / "home")
 
 
 @pytest.fixture

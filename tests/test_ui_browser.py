@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from ui.app import build_app, launch
 from ui.render import copy_text
 
-from conftest import LIBRARY_DATA, write_docx
+from conftest import LIBRARY_DATA, home_sharing_the_model, running_app, write_docx
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,32 +28,19 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PAYLOADS = ["<img src=x onerror=alert(1)>", "<script>window.__xss=1</script>", "${1+1} {{x}} **b** $x$ [a](#)"]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(assistant, seed_report: Path, tmp_path_factory: pytest.TempPathFactory):
     """The seed library served with uploads, in a state folder of its own (uploads do not leak)."""
-    from embeddings import resolve_model
     from qa import Assistant
 
-    home = tmp_path_factory.mktemp("ui-home")
-    (home / "models").symlink_to(Path(resolve_model(None)).parent, target_is_directory=True)
+    home = home_sharing_the_model(tmp_path_factory.mktemp("ui") / "home")
     return Assistant(seed_report.parent, home=home, encoder=assistant.encoder, uploads=True)
 
 
 @pytest.fixture(scope="module")
 def url(served) -> Iterator[str]:
-    app = build_app(served)
-    port = free_port()
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+    with running_app(served) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

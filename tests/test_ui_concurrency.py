@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +17,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # before gradio_client is imported: it must 
 
 from gradio_client import Client  # noqa: E402
 
-from ui.app import build_app, launch  # noqa: E402
-
-from conftest import assert_contract, library_texts  # noqa: E402
+from conftest import assert_contract, library_texts, running_app  # noqa: E402
 
 DEV = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev.jsonl"
 CLIENTS = 20
@@ -32,15 +29,8 @@ TOTAL_TIMEOUT_S = 60
 
 @pytest.fixture(scope="module")
 def url(assistant) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = build_app(assistant)
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        app.close()
+    with running_app(assistant) as url:
+        yield url
 
 
 def client(url: str) -> Client:

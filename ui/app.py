@@ -45,9 +45,7 @@ def ask_json(assistant: Assistant, question: Any, documents: list[str] | None = 
     ``answered: false`` and ``error``."""
     try:
         return assistant.ask(question, documents=documents or None).to_dict()
-    except QuestionError as error:
-        return refusal(question, str(error))
-    except UnknownDocument as error:
+    except (QuestionError, UnknownDocument) as error:
         return refusal(question, str(error))
 
 
