@@ -44,8 +44,10 @@ def base_jieba() -> jieba.Tokenizer:
     return jieba.dt
 
 
+@functools.lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
-    """Simplified characters, half-width forms, lower case."""
+    """Simplified characters, half-width forms, lower case (cached: the answer step normalizes
+    the same sentences and headings for every question)."""
     return unicodedata.normalize("NFKC", _converter().convert(text)).lower()
 
 
