@@ -140,8 +140,10 @@ def _what_focus(text: str) -> str:
 
 def _last_word(text: str) -> str:
     """The head of a noun phrase: its last word by jieba when of two characters or more (志愿者服务队
-    → 服务队), else its last two characters."""
+    → 服务队), else its last two characters; "" for one character (又是谁: no noun to check)."""
     text = _FOCUS_STOP.split(text)[-1] if text else ""
+    if len(text) < 2:
+        return ""
     last = tagged(text)[-1][0] if len(text) > 2 else text
     return last if len(last) >= 2 else text[-2:]
 

@@ -3,8 +3,8 @@
 Two logistic models, fitted by ``python -m qa.calibrate`` and shipped as ``decision.json``
 beside this file. The ranking model turns a candidate's evidence features
 (:mod:`qa.answers.features`) into the log-odds that the passage answers the question; the
-candidates are re-ranked by it. The answer model reads the first candidate's features and
-ranking log-odds and gives the log-odds that the question is answered at all; the question
+candidates are re-ranked by it. The answer model reads the evidence features of the first
+candidate after re-ranking and gives the log-odds that it answers the question; the question
 counts as answered when they reach the threshold chosen by cross-validation. At answer time
 both are dot products: no fitting library is loaded.
 """
@@ -75,7 +75,8 @@ class Judgement:
 
 
 def judge(question: str, candidates: Sequence[Candidate], context: Answerer, keep: int) -> Judgement:
-    """Re-rank ``candidates`` by the ranking model, keep the best ``keep``, decide with the answer model.
+    """Re-rank ``candidates`` by the ranking model, keep the best ``keep``, and decide with the
+    answer model whether the first of them answers.
 
     Each kept candidate's ``score`` is the ranking model's probability that it answers; its
     signals gain ``answer`` (the log-odds). When the question is not answered, the reason
@@ -94,8 +95,7 @@ def judge(question: str, candidates: Sequence[Candidate], context: Answerer, kee
         replace(candidates[i], score=_probability(logits[i]), signals={**candidates[i].signals, "answer": logits[i]})
         for i in order[:keep]
     )
-    answers = [model.answer.logit(e.vector(EVIDENCE_FEATURES)) for e in evidence]
-    if max(answers[i] for i in order[:keep]) >= model.threshold:
+    if model.answer.logit(evidence[order[0]].vector(EVIDENCE_FEATURES)) >= model.threshold:
         return Judgement(ranked, True, "")
     return Judgement(ranked, False, evidence[order[0]].gap)
 

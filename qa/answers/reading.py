@@ -18,6 +18,7 @@ from qa.english import Glossary, english_kind
 from qa.qtype import QuestionType
 from qa.textnorm import Tokenizer, base_jieba, normalize
 
+FOCUS_CLOSENESS = 0.5  # a synonym this close names the asked-for noun as well as the noun itself
 UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, against a never-used term
 _NAME_FLAGS = ("ns", "nr", "nt")
 _DIGIT = re.compile(r"[0-9]|^第")
@@ -111,6 +112,13 @@ def focus_forms(focus: str, tags: Sequence[tuple[str, str]], tokenizer: Tokenize
     return tuple(dict.fromkeys([focus, *words]))
 
 
+def with_synonyms(forms: tuple[str, ...], vocabulary: Collection[str]) -> tuple[str, ...]:
+    """``forms`` of the asked-for noun, then the library's Cilin synonyms of them at least
+    ``FOCUS_CLOSENESS`` close (开支 → 费用, 员工 → 职工; not 党员 → 团员)."""
+    close = [word for word, closeness in related_words(forms, vocabulary).items() if closeness >= FOCUS_CLOSENESS]
+    return (*forms, *close)
+
+
 def read_chinese(question: str, tokenizer: Tokenizer, weight: Callable[[str], float], library_text: str,
                  vocabulary: Collection[str]) -> Reading:
     """The :class:`Reading` of a Chinese question (simplified or traditional) over a library of
@@ -129,7 +137,7 @@ def read_chinese(question: str, tokenizer: Tokenizer, weight: Callable[[str], fl
         forms={term: (term,) for term in weights},
         synonyms={term: {} if term in fixed or _DIGIT.search(term) else related_words([term], vocabulary) for term in weights},
         names=tuple(names),
-        focus=focus_forms(kind.focus, tags, tokenizer, library_text),
+        focus=with_synonyms(focus_forms(kind.focus, tags, tokenizer, library_text), vocabulary),
         events=tuple(events),
     )
 
