@@ -2,9 +2,9 @@
 
 - ``serve_ready_s``: from launching the server until the page has loaded and ``/ask`` has
   answered once; ``serve_rss_mb``: its peak RSS (VmHWM) after the questions below.
-- ``first_english_ms``: the first English question the server is asked, through the API (so it
-  includes one HTTP round trip: ``serve_round_trip_ms`` is the median of warm questions through
-  the same client).
+- ``first_english_ms``: the first English question the server is asked, one HTTP exchange of
+  Gradio's REST API (see :func:`ask_over_http`); ``serve_round_trip_ms`` is the median of new
+  Chinese questions asked the same way after it.
 - ``load_*``: ``LOAD_CLIENTS`` clients, each a thread speaking Gradio's REST API, ask
   ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
   the old single-slot setting (``--workers 1``). (gradio_client is not used for the load: its
@@ -56,12 +56,6 @@ def _page_loads(url: str) -> bool:
         return False
 
 
-def _client(url: str):
-    from gradio_client import Client
-
-    return Client(url, verbose=False, analytics_enabled=False)
-
-
 @contextlib.contextmanager
 def running_server(*options: str) -> Iterator[tuple[str, subprocess.Popen, float]]:
     """(url, process, seconds until the page loaded and ``/ask`` answered) of a fresh server."""
@@ -78,7 +72,7 @@ def running_server(*options: str) -> Iterator[tuple[str, subprocess.Popen, float
             if time.perf_counter() - start > READY_TIMEOUT_S:
                 raise RuntimeError("report-qa serve did not come up")
             time.sleep(0.05)
-        _client(url).predict(QUESTION, api_name="/ask")
+        ask_over_http(url, QUESTION)
         yield url, server, time.perf_counter() - start
     finally:
         server.terminate()
@@ -91,15 +85,14 @@ def running_server(*options: str) -> Iterator[tuple[str, subprocess.Popen, float
 def run_serve(questions: Sequence[str]) -> dict[str, object]:
     """Readiness, memory and the first English question of a fresh server."""
     with running_server() as (url, server, ready_s):
-        client = _client(url)
         out: dict[str, object] = {"serve_ready_s": round(ready_s, 2)}
         before = time.perf_counter()
-        client.predict(ENGLISH_QUESTION, api_name="/ask")
+        ask_over_http(url, ENGLISH_QUESTION)
         out["first_english_ms"] = round((time.perf_counter() - before) * 1000, 1)
         trips = []
         for question in questions[:20]:
             before = time.perf_counter()
-            client.predict(question, api_name="/ask")
+            ask_over_http(url, question)
             trips.append(time.perf_counter() - before)
         out["serve_round_trip_ms"] = round(statistics.median(trips) * 1000, 1)
         out["serve_rss_mb"] = round(peak_rss_mb(server.pid), 1)

@@ -52,12 +52,14 @@ class VectorStore:
         directory: the model's folder (see :func:`store_directory`).
         model_id: the encoder's identity, part of every key.
         dim: the encoder's vector dimension (None: whatever the stored vectors have).
+        unit: what one text of a document is, in the notices (passages, sentences).
     """
 
-    def __init__(self, directory: Path, model_id: str, dim: int | None = None) -> None:
+    def __init__(self, directory: Path, model_id: str, dim: int | None = None, unit: str = "passages") -> None:
         self.directory = Path(directory)
         self.model_id = model_id
         self.dim = dim
+        self.unit = unit
 
     def key(self, passages: Sequence[str]) -> str:
         """Content key of a document's passages for this model."""
@@ -155,7 +157,7 @@ class VectorStore:
             except VectorsUnusable as still:
                 todo.append(i)
                 verb = "encoding" if str(still) == "not encoded yet" else "re-encoding"
-                log(f"report-qa: {verb} {documents[i][0]} ({len(documents[i][1])} passages; reason: {still})")
+                log(f"report-qa: {verb} {documents[i][0]} ({len(documents[i][1])} {self.unit}; reason: {still})")
         if not todo:
             return done
         _remove_temp_files(self.directory)

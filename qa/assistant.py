@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.answers import RERANK_DEPTH, Answerer
+from qa.answers.unit_vectors import unit_vectors
 from qa.doccache import DocumentCache
 from qa.ingest import SUPPORTED_SUFFIXES, ReportError
 from qa.library import UPLOADS_PREFIX, Library, read_library, summary
@@ -141,7 +142,10 @@ class Assistant:
             retriever = StoreRetriever(library, self.mode, self.encoder, collection)
             tokenizer = retriever.tokenizer
         encoder = self.encoder if self.mode != "bm25" else None
-        answerer = Answerer(library, tokenizer, encoder, retriever.glossary)
+        units = None
+        if encoder is not None:
+            units = unit_vectors(library, encoder, self.home, progress=self.progress, log=self.log)
+        answerer = Answerer(library, tokenizer, encoder, retriever.glossary, units)
         return _Indexes(library, retriever, answerer)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K, documents: Sequence[str] | None = None) -> Answer:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import Assistant, ReportError
@@ -131,7 +132,8 @@ def open_library(folder: Path, home: Path, encoder, **options) -> tuple[Assistan
 
 
 def encoded_sources(messages: list[str]) -> list[str]:
-    return [m.split()[2] for m in messages if m.startswith("report-qa: encoding ")]
+    """Sources whose passages or sentences were encoded, each once, in order."""
+    return list(dict.fromkeys(m.split()[2] for m in messages if m.startswith("report-qa: encoding ")))
 
 
 def test_only_added_and_changed_files_are_encoded(tmp_path: Path, home: Path, encoder, seed_report: Path) -> None:
@@ -217,3 +219,27 @@ def test_a_bad_upload_is_refused_and_the_library_kept(tmp_path: Path, home: Path
     assert not any((home / "uploads").glob("*")) if (home / "uploads").exists() else True
     with pytest.raises(ReportError, match="already in the library"):
         assistant.add_report(seed_report)
+
+
+def test_sentence_vectors_are_encoded_with_the_document_not_per_question(tmp_path: Path, home: Path, encoder,
+                                                                         seed_report: Path) -> None:
+    from qa.answers.highlight import answer_units
+
+    folder = tmp_path / "library"
+    folder.mkdir()
+    shutil.copyfile(seed_report, folder / seed_report.name)
+    assistant, _ = open_library(folder, home, encoder)
+    vectors = assistant.answerer.unit_vectors
+    assert [len(v) for v in vectors] == [len(answer_units(p.paragraph)) for p in assistant.library.passages]
+
+    calls = []
+    real = encoder.encode_passages
+    encoder.encode_passages = lambda texts, **options: calls.append(texts) or real(texts, **options)
+    try:
+        for question in ("凤岗办事处有多少名员工？", "How many employees does the Fenggang office have?"):
+            assert assistant.ask(question).answered
+        reopened, messages = open_library(folder, home, encoder)
+    finally:
+        del encoder.encode_passages
+    assert calls == [] and messages == []  # nothing encoded at question time, nor when reopened
+    assert all(np.array_equal(a, b) for a, b in zip(vectors, reopened.answerer.unit_vectors))

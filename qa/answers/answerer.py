@@ -1,4 +1,4 @@
-"""Per-library state of the answer step: term rarity, passage words, sentence vectors."""
+"""Per-library state of the answer step: term rarity, passage words, answer-unit vectors."""
 
 from __future__ import annotations
 
@@ -25,20 +25,28 @@ if TYPE_CHECKING:
 class Answerer:
     """Highlights and the answered / not-answered decision over one library.
 
-    Holds per-library state: term IDF, normalized passages and cached sentence vectors.
+    Holds per-library state: term IDF, normalized passages, and the vectors of every passage's
+    answer units (see :mod:`qa.answers.unit_vectors`) when there is an encoder.
     """
 
     def __init__(
-        self, library: Library, tokenizer: Tokenizer, encoder: Encoder | None = None, glossary: Glossary | None = None
+        self,
+        library: Library,
+        tokenizer: Tokenizer,
+        encoder: Encoder | None = None,
+        glossary: Glossary | None = None,
+        unit_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
+        if (encoder is None) != (unit_vectors is None):
+            raise ValueError("an encoder needs the vectors of the passages' answer units, and they need it")
         self.library = library
         self.tokenizer = tokenizer
         self.encoder = encoder
         self.glossary = glossary
+        self.unit_vectors = unit_vectors
         self.passages = [p.normalized for p in library.passages]
         self.text = "\n".join(self.passages)
         self.idf: dict[str, float] = {}
-        self.sentence_vectors: dict[int, np.ndarray] = {}
         self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
         self.read = functools.lru_cache(maxsize=64)(self._read)
 
@@ -83,10 +91,4 @@ class Answerer:
         """Cosine of each of ``passage``'s answer units to the question, or None without an encoder."""
         if self.encoder is None:
             return None
-        query = self.encoder.encode_query(question)
-        vectors = self.sentence_vectors.get(passage.index)
-        if vectors is None:
-            units = highlight.answer_units(passage.paragraph)
-            vectors = np.asarray(self.encoder.encode_passages([s.text for s in units]), dtype=np.float32)
-            self.sentence_vectors[passage.index] = vectors
-        return vectors @ query
+        return self.unit_vectors[passage.index] @ self.encoder.encode_query(question)

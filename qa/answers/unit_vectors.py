@@ -1,0 +1,42 @@
+"""Vectors of every passage's answer units, encoded when its document is indexed.
+
+The answer step compares the question with each sentence (clause) of its candidates (see
+:func:`qa.answers.highlight.answer_units`). Encoded at question time, they made a fresh
+server's first questions up to 25x slower than warm ones; they are encoded once per document
+instead and kept on disk beside the passage vectors, keyed by content (see
+:class:`embeddings.vector_store.VectorStore`): an unchanged document is never encoded again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from embeddings.vector_store import VectorStore, store_directory
+from qa.answers.highlight import answer_units
+from qa.library import Library
+
+if TYPE_CHECKING:
+    from embeddings.encoder import TextEncoder
+
+UNITS_FOLDER = "units"
+
+
+def unit_vectors(library: Library, encoder: TextEncoder, home: Path, *, progress: bool = False,
+                 log: Callable[[str], None]) -> list[np.ndarray]:
+    """One (units, dim) array per passage of ``library``, in passage order, encoding only the
+    documents whose units are not stored intact under ``home``."""
+    store = VectorStore(store_directory(home, encoder.model_id) / UNITS_FOLDER, encoder.model_id, encoder.dim,
+                        unit="sentences")
+    counts = [[len(answer_units(p)) for p in item.document.paragraphs] for item in library.prepared]
+    documents = [
+        (item.document.source, [u.text for p in item.document.paragraphs for u in answer_units(p)])
+        for item in library.prepared
+    ]
+    per_passage = []
+    for vectors, sizes in zip(store.sync(documents, encoder, progress=progress, log=log), counts):
+        per_passage += np.split(vectors, np.cumsum(sizes)[:-1]) if sizes else []
+    return per_passage
