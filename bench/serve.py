@@ -7,8 +7,10 @@
   Chinese questions asked the same way after it.
 - ``load_*``: ``LOAD_CLIENTS`` clients, each a thread speaking Gradio's REST API, ask
   ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
-  the old single-slot setting (``--workers 1``). (gradio_client is not used for the load: its
-  own threads cost the 2-core machine 3.5x the server's CPU, so it measured the clients.)
+  the old single-slot setting (``--workers 1``), ``floor_load_*`` against a Gradio server that
+  answers at no cost (:mod:`bench.floor_app`): no answering code can beat its latencies here.
+  (gradio_client is not used for the load: its own threads cost the 2-core machine 3.5x the
+  server's CPU, so it measured the clients.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -57,20 +60,21 @@ def _page_loads(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_server(*options: str) -> Iterator[tuple[str, subprocess.Popen, float]]:
-    """(url, process, seconds until the page loaded and ``/ask`` answered) of a fresh server."""
+def running_server(*options: str, command: Sequence[str] | None = None) -> Iterator[tuple[str, subprocess.Popen, float]]:
+    """(url, process, seconds until the page loaded and ``/ask`` answered) of a fresh
+    ``report-qa serve`` with ``options``, or of ``command`` followed by the port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     start = time.perf_counter()
-    server = subprocess.Popen([*report_qa_command(), "serve", "--port", str(port), *options], cwd=ROOT,
-                              env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    argv = [*command, str(port)] if command else [*report_qa_command(), "serve", "--port", str(port), *options]
+    server = subprocess.Popen(argv, cwd=ROOT, env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               stdin=subprocess.DEVNULL)
     try:
         while not _page_loads(url):
             if server.poll() is not None:
-                raise RuntimeError(f"report-qa serve exited with code {server.returncode}")
+                raise RuntimeError(f"{argv[0]} exited with code {server.returncode}")
             if time.perf_counter() - start > READY_TIMEOUT_S:
-                raise RuntimeError("report-qa serve did not come up")
+                raise RuntimeError(f"{argv[0]} did not come up")
             time.sleep(0.05)
         ask_over_http(url, QUESTION)
         yield url, server, time.perf_counter() - start
@@ -160,12 +164,20 @@ def load(url: str, questions: Sequence[str], clients: int = LOAD_CLIENTS, each: 
     }
 
 
-def run_load(questions: Sequence[str]) -> dict[str, object]:
-    """The load run against the default server and against the single-slot baseline."""
+def run_load(questions: Sequence[str], scratch: Path) -> dict[str, object]:
+    """The load run against the default server, against the single-slot baseline, and against the
+    floor: a Gradio server answering with one fixed real answer (see :mod:`bench.floor_app`)."""
     out: dict[str, object] = {}
     for prefix, options in (("load", ()), ("baseline_load", ("--workers", "1"))):
         with running_server(*options) as (url, _, _):
+            if prefix == "load":
+                answer_file = scratch / "answer.json"
+                answer_file.write_text(json.dumps(ask_over_http(url, QUESTION), ensure_ascii=False), encoding="utf-8")
             figures = load(url, questions)
         out.update({f"{prefix}_{name}": value for name, value in figures.items()})
         log(f"{prefix}: {figures}")
+    with running_server(command=[sys.executable, "-m", "bench.floor_app", str(answer_file)]) as (url, _, _):
+        figures = load(url, questions)
+    out.update({f"floor_load_{name}": value for name, value in figures.items() if name != "clients"})
+    log(f"floor_load: {figures}")
     return out

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="start the browser chat UI")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
-    serve.add_argument("--workers", type=int, default=None, help="questions answered at once (default 4)")
+    serve.add_argument("--workers", type=int, default=None, help="questions answered at once (default 8)")
     return parser
 
 
