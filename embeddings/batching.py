@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -51,7 +52,7 @@ class QueryBatcher:
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._starting = threading.Lock()
-        self.batch_sizes: list[int] = []  # what each pass encoded, for measurement
+        self.batch_sizes: Counter[int] = Counter()  # passes by the number of queries they encoded
 
     def encode(self, text: str) -> np.ndarray:
         """The vector of one query (blocks until its batch is encoded; re-raises its error)."""
@@ -84,7 +85,7 @@ class QueryBatcher:
     def _run(self) -> None:
         while True:
             batch = self._gather()
-            self.batch_sizes.append(len(batch))
+            self.batch_sizes[len(batch)] += 1
             try:
                 vectors = self.encode_batch([request.text for request in batch])
                 for request, vector in zip(batch, vectors):
