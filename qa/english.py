@@ -13,13 +13,16 @@ from __future__ import annotations
 import functools
 import gzip
 import itertools
+import marshal
 import math
 import re
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 from qa.qtype import QType, QuestionType
+from qa.resources import cached, stable_hash
 from qa.textnorm import Tokenizer, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -184,6 +187,40 @@ def _definitions(line: str) -> tuple[str, list[str]]:
     return head.split(" ")[-1], definitions
 
 
+DictionaryTable = tuple[dict[str, dict[str, int]], dict[str, float]]
+
+
+def dictionary_table(dictionary: Path) -> DictionaryTable:
+    """What the glossary reads of a CC-CEDICT file, cached (see :mod:`qa.resources`: parsing
+    its 120,000 lines costs a process two seconds): each headword of two characters or more →
+    its English keys and their closeness, and each English word's specificity."""
+    return cached(f"cedict-{stable_hash(str(dictionary)) & 0xFFFFFFFF:08x}", dictionary,
+                  lambda: _read_dictionary_table(dictionary), marshal.dumps, marshal.loads)
+
+
+def _read_dictionary_table(dictionary: Path) -> DictionaryTable:
+    keys_of: dict[str, dict[str, int]] = defaultdict(dict)
+    entries_using: Counter[str] = Counter()
+    entries = 0
+    with gzip.open(dictionary, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            headword, definitions = _definitions(line)
+            entries += 1
+            entries_using.update({word for definition in definitions for word in definition.split()})
+            if len(headword) < 2:
+                continue
+            keys = keys_of[headword]
+            for definition in definitions:
+                for key, closeness in _keys(definition):
+                    keys[key] = max(closeness, keys.get(key, 0))
+    idf = {word: math.log(entries / count) for word, count in entries_using.items()}
+    median = statistics.median(idf.values()) if idf else 0.0
+    specificity = {word: value / median for word, value in idf.items() if value < median}
+    return {headword: keys for headword, keys in keys_of.items() if keys}, specificity
+
+
 class Glossary:
     """English words and two-word phrases mapped to the Chinese words of one report.
 
@@ -228,28 +265,15 @@ class Glossary:
         return max((self._specificity.get(word, 1.0) for word in key.split()), default=1.0)
 
     def _read_dictionary(self) -> None:
+        keys_of, self._specificity = dictionary_table(self.dictionary)
         index: dict[str, dict[str, int]] = defaultdict(dict)
-        entries_using: Counter[str] = Counter()
-        entries = 0
-        with gzip.open(self.dictionary, "rt", encoding="utf-8") as lines:
-            for line in lines:
-                if line.startswith("#"):
-                    continue
-                headword, definitions = _definitions(line)
-                entries += 1
-                entries_using.update({word for definition in definitions for word in definition.split()})
-                if len(headword) < 2 or headword not in self.report_text:
-                    continue
-                for definition in definitions:
-                    for key, closeness in _keys(definition):
-                        index[key][headword] = max(closeness, index[key].get(headword, 0))
+        for headword in _substrings_in(self.report_text, keys_of, max(map(len, keys_of), default=0)):
+            for key, closeness in keys_of[headword].items():
+                index[key][headword] = closeness
         for key, words in (ROLE_WORDS | CHANGE_VERBS).items():
             for word in words:
                 if word in self.report_text:
                     index[key][word] = LISTED
-        idf = {word: math.log(entries / count) for word, count in entries_using.items()}
-        median = statistics.median(idf.values()) if idf else 0.0
-        self._specificity = {word: value / median for word, value in idf.items() if value < median}
         self._index = dict(index)
 
     def lookup(self, key: str) -> tuple[str, ...]:
@@ -289,6 +313,13 @@ class Glossary:
         """The report's words for an English question, space-separated: the Chinese that the answer
         checks read in place of the question."""
         return " ".join(word for words in self.glosses(question).values() for word in words)
+
+
+def _substrings_in(text: str, words: Collection[str], longest: int) -> set[str]:
+    """The ``words`` (of two to ``longest`` characters) that occur in ``text``: each of its
+    substrings looked up once, rather than each word searched for in the whole text."""
+    return {text[i:j] for i in range(len(text)) for j in range(i + 2, min(i + longest, len(text)) + 1)
+            if text[i:j] in words}
 
 
 def _keys(definition: str) -> list[tuple[str, int]]:
