@@ -108,7 +108,7 @@ def _read_trimmed(source: Path, target: Path) -> tuple[Tokenizer, np.ndarray]:
         if saved["stamp"].tobytes().decode("utf-8") != _stamp(source):
             raise ValueError(f"{target} is stale")
         try:
-            tokenizer = Tokenizer.from_str(saved["tokenizer"].tobytes().decode("utf-8"))
+            tokenizer = Tokenizer.from_buffer(saved["tokenizer"].tobytes())
         except Exception as error:  # tokenizers raises a bare Exception for a bad file
             raise ValueError(f"{target}: {error}") from error
         return tokenizer, saved["original_ids"]
