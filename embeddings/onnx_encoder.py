@@ -3,7 +3,8 @@
 A sentence-transformers folder (Transformer -> mean Pooling -> Normalize) whose transformer is
 exported to `onnx/model.onnx` (token embeddings; weights in `onnx/model.onnx_data`, which
 onnxruntime maps instead of copying). Tokenization is `tokenizers` on the folder's
-`tokenizer.json`; pooling and normalization follow the folder's module configs.
+`tokenizer.json`, trimmed to the scripts report-qa serves for a folder it prepared (see
+:mod:`embeddings.trimmed_tokenizer`); pooling and normalization follow the folder's module configs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from embeddings.models import (
     prompts_for,
     resolve_model,
 )
+from embeddings.trimmed_tokenizer import TRIMMED_TOKENIZER, TokenIds, load_trimmed, write_trimmed
 
 ONNX_OPSET = 17
 ONNX_INPUTS = ("input_ids", "attention_mask")
@@ -53,7 +55,7 @@ _SUPPORTED_MODULES = (["Transformer", "Pooling"], ["Transformer", "Pooling", "No
 class OnnxEncoder(TextEncoder):
     """A sentence-transformers folder run by onnxruntime, with its family's prompts.
 
-    Safe to share between threads: the tokenizer is configured once here and never changed
+    Safe to share between threads: the tokenizers are configured once and never changed
     (padding happens in numpy), and `InferenceSession.run` is thread-safe.
     """
 
@@ -63,23 +65,23 @@ class OnnxEncoder(TextEncoder):
         self.query_prompt, self.passage_prompt = prompts_for(self.model_path)
         folder = Path(self.model_path)
         self.dim = _mean_pooling_dimension(folder)
+        self._session = _load_session(folder)  # first: exporting again replaces the trimmed tokenizer too
         self._tokenizer = _load_tokenizer(folder)
         self._pad_id = self._tokenizer.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
-        self._session = _load_session(folder)
         self._input_names = [node.name for node in self._session.get_inputs()]
         super().__init__()
 
     def _embed(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
-        lengths = [len(encoding.ids) for encoding in encodings]
+        token_ids = self._tokenizer.encode([prompt + text for text in texts])
+        lengths = [len(ids) for ids in token_ids]
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         with tqdm(total=len(texts), desc="Texts", disable=not progress) as bar:
             for batch in _batches(lengths, batch_size):
-                vectors[batch] = self._embed_batch([encodings[i].ids for i in batch])
+                vectors[batch] = self._embed_batch([token_ids[i] for i in batch])
                 bar.update(len(batch))
         return vectors
 
-    def _embed_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+    def _embed_batch(self, token_ids: list[np.ndarray]) -> np.ndarray:
         """Mean-pooled, L2-normalized vectors of token sequences (padded to the longest here)."""
         input_ids = np.full((len(token_ids), max(map(len, token_ids))), self._pad_id, dtype=np.int64)
         attention_mask = np.zeros_like(input_ids)
@@ -124,14 +126,25 @@ def _mean_pooling_dimension(folder: Path) -> int:
     return int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"])
 
 
-def _load_tokenizer(folder: Path) -> Tokenizer:
-    """`tokenizer.json` truncating as sentence-transformers does, configured once; no padding."""
+def _load_tokenizer(folder: Path) -> TokenIds:
+    """`tokenizer.json` (trimmed for a folder report-qa prepared, the full one loaded only when a
+    text needs it) truncating as sentence-transformers does, configured once; no padding."""
     if _read_json(folder / "sentence_bert_config.json").get("do_lower_case"):
         raise ModelUnavailable(f"{folder}: do_lower_case is not supported")
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=_max_seq_length(folder))
-    return tokenizer
+    max_length = _max_seq_length(folder)
+
+    def configured(tokenizer: Tokenizer) -> Tokenizer:
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=max_length)
+        return tokenizer
+
+    def full() -> Tokenizer:
+        return configured(Tokenizer.from_file(str(folder / "tokenizer.json")))
+
+    if not is_prepared_default(str(folder)):
+        return TokenIds(full)
+    trimmed, original_ids = load_trimmed(folder)
+    return TokenIds(full, configured(trimmed), original_ids)
 
 
 def _max_seq_length(folder: Path) -> int:
@@ -222,3 +235,4 @@ def export_onnx(folder: Path, reason: str) -> None:
             all_tensors_to_one_file=True,
             location=Path(ONNX_MODEL).name + "_data",
         )
+        write_trimmed(folder / "tokenizer.json", tmp_dir / Path(TRIMMED_TOKENIZER).name)

@@ -55,14 +55,32 @@ def _is_token(token: str) -> bool:
     return bool(token.strip()) and bool(_TOKEN_CHARS.search(token)) and token not in STOPWORDS
 
 
+class _OwnWords(dict):
+    """One tokenizer's own words (and their prefixes) over jieba's shared dictionary: reads look
+    here first, then in the shared one; writes stay here (a copy of the shared one costs 15 MiB)."""
+
+    def __init__(self, shared: dict[str, int]) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def __missing__(self, word: str) -> int:
+        return self.shared[word]
+
+    def __contains__(self, word: object) -> bool:
+        return dict.__contains__(self, word) or word in self.shared
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        return dict.get(self, word) if dict.__contains__(self, word) else self.shared.get(word, default)
+
+
 class Tokenizer:
     """jieba search-mode tokenizer, optionally taught extra words (a corpus' own terms)."""
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         base = base_jieba()
-        # a private copy of the default dictionary: extra words stay local to this tokenizer
+        # the default dictionary under words of its own: extra words stay local to this tokenizer
         self._jieba = jieba.Tokenizer()
-        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = dict(base.FREQ), base.total, True
+        self._jieba.FREQ, self._jieba.total, self._jieba.initialized = _OwnWords(base.FREQ), base.total, True
         self.extra_words = tuple(sorted(set(extra_words)))
         for word in self.extra_words:
             self._jieba.add_word(normalize(word))

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from qa.resources import CACHE_DIR, cached, stable_hash
 
 from conftest import ROOT
@@ -40,3 +42,46 @@ def test_stable_hash_is_the_same_in_another_process() -> None:
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert int(other.stdout) == stable_hash("凤岗办事处") != stable_hash("凤岗办事")
+
+
+WORD_TAGS_CHECK = """
+import importlib.util
+import pathlib
+import sys
+
+from qa import qtype
+from qa.textnorm import base_jieba
+
+tagger = qtype._tagger()
+import jieba.posseg
+
+fresh = jieba.posseg.POSTokenizer(base_jieba())  # word tags read from jieba's dictionary file
+assert tagger is jieba.posseg.dt and tagger.word_tag_tab == fresh.word_tag_tab
+dictionary_words = {id(word) for word in base_jieba().FREQ}
+assert all(id(word) in dictionary_words for word in tagger.word_tag_tab)  # no second copy of the words
+for name in qtype._HMM_TABLES:  # read from jieba's pickles: the tables its Python modules spell out
+    spec = importlib.util.spec_from_file_location(name, pathlib.Path(jieba.posseg.__file__).with_name(f"{name}.py"))
+    spelled = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(spelled)
+    assert sys.modules[f"jieba.posseg.{name}"].P == spelled.P, name
+text = "局长、支部书记赵金生在凤岗办事处讲话，Hello AT&T 2011年，孙悦棠和戴柯宇"
+assert list(tagger.cut(text)) == list(fresh.cut(text)) == list(jieba.posseg.cut(text))
+print("ok")
+"""
+
+
+def test_word_tags_are_jiebas_keyed_by_its_dictionary_words(tmp_path: Path) -> None:
+    env = {**os.environ, "REPORT_QA_HOME": str(tmp_path)}
+    for _ in ("built", "from the cache"):
+        run = subprocess.run([sys.executable, "-c", WORD_TAGS_CHECK], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
+def test_word_tags_saved_for_another_dictionary_order_are_refused() -> None:
+    from qa.qtype import _dump_tags, _load_tags
+
+    words = {"甲": 1, "乙": 2}
+    data = _dump_tags(words, {"甲": "n", "乙": "v"})
+    assert _load_tags(words, data) == {"甲": "n", "乙": "v"}
+    with pytest.raises(ValueError):
+        _load_tags({"乙": 2, "甲": 1}, data)
