@@ -49,17 +49,17 @@ import importlib.util
 import pathlib
 import sys
 
-from qa import qtype
+from qa import postags
 from qa.textnorm import base_jieba
 
-tagger = qtype._tagger()
+tagger = postags._tagger()
 import jieba.posseg
 
 fresh = jieba.posseg.POSTokenizer(base_jieba())  # word tags read from jieba's dictionary file
 assert tagger is jieba.posseg.dt and tagger.word_tag_tab == fresh.word_tag_tab
 dictionary_words = {id(word) for word in base_jieba().FREQ}
 assert all(id(word) in dictionary_words for word in tagger.word_tag_tab)  # no second copy of the words
-for name in qtype._HMM_TABLES:  # read from jieba's pickles: the tables its Python modules spell out
+for name in postags._HMM_TABLES:  # read from jieba's pickles: the tables its Python modules spell out
     spec = importlib.util.spec_from_file_location(name, pathlib.Path(jieba.posseg.__file__).with_name(f"{name}.py"))
     spelled = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(spelled)
@@ -78,7 +78,7 @@ def test_word_tags_are_jiebas_keyed_by_its_dictionary_words(tmp_path: Path) -> N
 
 
 def test_word_tags_saved_for_another_dictionary_order_are_refused() -> None:
-    from qa.qtype import _dump_tags, _load_tags
+    from qa.postags import _dump_tags, _load_tags
 
     words = {"甲": 1, "乙": 2}
     data = _dump_tags(words, {"甲": "n", "乙": "v"})
