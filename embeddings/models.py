@@ -6,7 +6,9 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from filelock import FileLock
 
@@ -21,6 +23,7 @@ BGE_ZH_PROMPTS = ("为这个句子生成表示以用于检索相关文章：", "
 BGE_EN_PROMPTS = ("Represent this sentence for searching relevant passages: ", "")
 NO_PROMPTS = ("", "")
 _TRUE = {"1", "true", "yes", "on"}
+T = TypeVar("T")
 
 
 class ModelUnavailable(Exception):
@@ -77,6 +80,23 @@ def prepare_default_model(home: Path) -> Path:
 def preparation_lock(folder: Path) -> FileLock:
     """The file lock beside a prepared model folder, held while anything writes into it."""
     return FileLock(str(folder.parent / f".{folder.name}.lock"))
+
+
+def read_or_rebuild(folder: Path, read: Callable[[], T], rebuild: Callable[[Exception], None],
+                    errors: tuple[type[Exception], ...]) -> T:
+    """``read()`` a file of a prepared folder; when it raises one of ``errors``, under the
+    preparation lock: ``read()`` again (another process may just have rebuilt it), else
+    ``rebuild(error)`` and ``read()``."""
+    try:
+        return read()
+    except errors:
+        pass
+    with preparation_lock(folder):
+        try:
+            return read()
+        except errors as error:
+            rebuild(error)
+        return read()
 
 
 def is_prepared_default(resolved: str) -> bool:

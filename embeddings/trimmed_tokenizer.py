@@ -27,7 +27,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from embeddings.home import atomic_write
-from embeddings.models import preparation_lock
+from embeddings.models import read_or_rebuild
 
 TRIMMED_TOKENIZER = "onnx/tokenizer_trimmed.npz"
 FORMAT_VERSION = 1
@@ -89,16 +89,8 @@ def load_trimmed(folder: Path) -> tuple[Tokenizer, np.ndarray]:
     """The trimmed tokenizer of a prepared folder and its original ids; built again from the
     folder's ``tokenizer.json`` (under the preparation lock) when missing, stale or damaged."""
     source, target = folder / "tokenizer.json", folder / TRIMMED_TOKENIZER
-    try:
-        return _read_trimmed(source, target)
-    except _READ_ERRORS:
-        pass
-    with preparation_lock(folder):
-        try:
-            return _read_trimmed(source, target)
-        except _READ_ERRORS:
-            write_trimmed(source, target)
-        return _read_trimmed(source, target)
+    return read_or_rebuild(folder, lambda: _read_trimmed(source, target), lambda _: write_trimmed(source, target),
+                           _READ_ERRORS)
 
 
 def _read_trimmed(source: Path, target: Path) -> tuple[Tokenizer, np.ndarray]:
