@@ -20,7 +20,7 @@ def report_qa_home() -> Path:
     return home
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes | memoryview) -> None:
     """Write to a temp file beside ``path``, fsync, then ``os.replace`` it over ``path``."""
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX, delete=False)
     try:

@@ -2,7 +2,9 @@
 
 A sentence-transformers folder (Transformer -> mean Pooling -> Normalize) whose transformer is
 exported to `onnx/model.onnx` (token embeddings; weights in `onnx/model.onnx_data`, which
-onnxruntime maps instead of copying). Tokenization is `tokenizers` on the folder's
+onnxruntime maps instead of copying). For a folder report-qa prepared, the word-embedding lookup
+is outside the graph: its rows are read from `onnx/word_embeddings.f32` and fed as an input (see
+:mod:`embeddings.word_embeddings`). Tokenization is `tokenizers` on the folder's
 `tokenizer.json`, trimmed to the scripts report-qa serves for a folder it prepared (see
 :mod:`embeddings.trimmed_tokenizer`); pooling and normalization follow the folder's module configs.
 """
@@ -29,11 +31,19 @@ from embeddings.models import (
     ModelUnavailable,
     is_prepared_default,
     model_identity,
-    preparation_lock,
     prompts_for,
+    read_or_rebuild,
     resolve_model,
 )
 from embeddings.trimmed_tokenizer import TRIMMED_TOKENIZER, TokenIds, load_trimmed, write_trimmed
+from embeddings.word_embeddings import (
+    WORD_EMBEDDINGS,
+    WORD_EMBEDDINGS_INPUT,
+    detach_word_embeddings,
+    load_word_embeddings,
+    matrix_shape,
+    write_word_embeddings,
+)
 
 ONNX_OPSET = 17
 ONNX_INPUTS = ("input_ids", "attention_mask")
@@ -50,6 +60,10 @@ _LOAD_ERRORS = (
     ort_errors.RuntimeException,
 )
 _SUPPORTED_MODULES = (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
+
+
+class StaleExport(Exception):
+    """A prepared folder's ONNX export from before the word-embedding lookup left the graph."""
 
 
 class OnnxEncoder(TextEncoder):
@@ -69,6 +83,8 @@ class OnnxEncoder(TextEncoder):
         self._tokenizer = _load_tokenizer(folder)
         self._pad_id = self._tokenizer.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
         self._input_names = [node.name for node in self._session.get_inputs()]
+        lookup_outside = WORD_EMBEDDINGS_INPUT in self._input_names  # a graph report-qa exported
+        self._word_embeddings = load_word_embeddings(folder) if lookup_outside else None
         super().__init__()
 
     def _embed(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
@@ -89,6 +105,8 @@ class OnnxEncoder(TextEncoder):
             input_ids[row, : len(ids)] = ids
             attention_mask[row, : len(ids)] = 1
         features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
+        if self._word_embeddings is not None:
+            features[WORD_EMBEDDINGS_INPUT] = self._word_embeddings.lookup(input_ids)
         (tokens,) = self._session.run([ONNX_OUTPUT], {name: features[name] for name in self._input_names})
         mask = attention_mask.astype(np.float32)
         pooled = np.einsum("bsd,bs->bd", tokens, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
@@ -157,19 +175,28 @@ def _max_seq_length(folder: Path) -> int:
 
 
 def _load_session(folder: Path) -> onnxruntime.InferenceSession:
-    """The folder's ONNX session. A prepared default model whose ONNX file is missing or does
-    not load is exported again (under the preparation lock, unless another process just did)."""
-    try:
-        return _open_session(folder / ONNX_MODEL)
-    except _LOAD_ERRORS as error:
-        if not is_prepared_default(str(folder)):
-            raise ModelUnavailable(f"{folder}: no usable {ONNX_MODEL} ({type(error).__name__})") from error
-    with preparation_lock(folder):
+    """The folder's ONNX session. A prepared default model whose ONNX file is missing, does not
+    load or still holds the word embeddings is exported again (under the preparation lock,
+    unless another process just did)."""
+    if not is_prepared_default(str(folder)):
         try:
             return _open_session(folder / ONNX_MODEL)
         except _LOAD_ERRORS as error:
-            export_onnx(folder, reason=f"{ONNX_MODEL} did not load ({type(error).__name__})")
-        return _open_session(folder / ONNX_MODEL)
+            raise ModelUnavailable(f"{folder}: no usable {ONNX_MODEL} ({type(error).__name__})") from error
+
+    def rebuild(error: Exception) -> None:
+        export_onnx(folder, reason=str(error) if isinstance(error, StaleExport) else
+                    f"{ONNX_MODEL} did not load ({type(error).__name__})")
+
+    return read_or_rebuild(folder, lambda: _open_prepared_session(folder), rebuild, (*_LOAD_ERRORS, StaleExport))
+
+
+def _open_prepared_session(folder: Path) -> onnxruntime.InferenceSession:
+    """A prepared folder's ONNX session; ``StaleExport`` when its graph still holds the word-embedding lookup."""
+    session = _open_session(folder / ONNX_MODEL)
+    if WORD_EMBEDDINGS_INPUT not in {node.name for node in session.get_inputs()}:
+        raise StaleExport(f"{ONNX_MODEL} predates the word-embedding file")
+    return session
 
 
 def _open_session(path: Path) -> onnxruntime.InferenceSession:
@@ -187,9 +214,9 @@ def _usable_cpus() -> int:
 
 
 def export_onnx(folder: Path, reason: str) -> None:
-    """Export the folder's transformer (token embeddings, fp32) to `folder/onnx/`: a temp folder,
-    then an atomic rename. Imports torch and transformers, the only place here that does.
-    Callers hold `preparation_lock(folder)`."""
+    """Export the folder's transformer (token embeddings, fp32) to `folder/onnx/`, its word
+    embeddings in their own file: a temp folder, then an atomic rename. Imports torch and
+    transformers, the only place here that does. Callers hold `preparation_lock(folder)`."""
     import onnx
     import torch
     from transformers import AutoModel
@@ -227,12 +254,16 @@ def export_onnx(folder: Path, reason: str) -> None:
         )
     onnx_dir = folder / Path(ONNX_MODEL).parent
     remove_partial_conversions(onnx_dir)
+    exported = onnx.load_from_string(graph.getvalue())
+    shape = matrix_shape(folder)
+    detach_word_embeddings(exported, shape)
     with staged_dir(onnx_dir) as tmp_dir:
         onnx.save_model(
-            onnx.load_from_string(graph.getvalue()),
+            exported,
             str(tmp_dir / Path(ONNX_MODEL).name),
             save_as_external_data=True,
             all_tensors_to_one_file=True,
             location=Path(ONNX_MODEL).name + "_data",
         )
         write_trimmed(folder / "tokenizer.json", tmp_dir / Path(TRIMMED_TOKENIZER).name)
+        write_word_embeddings(folder / "model.safetensors", tmp_dir / Path(WORD_EMBEDDINGS).name, shape)

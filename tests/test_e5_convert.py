@@ -17,6 +17,7 @@ from embeddings import DEFAULT_MODEL, Encoder, resolve_model
 from embeddings.e5_q4 import MARKER_FILE, build_tokenizer, dequantize_q4_0, is_complete, read_e5_q4
 from embeddings.models import ONNX_MODEL, PREPARED_DEFAULT_DIR, _cached_snapshot, prompts_for
 from embeddings.trimmed_tokenizer import TRIMMED_TOKENIZER
+from embeddings.word_embeddings import WORD_EMBEDDINGS
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -88,7 +89,8 @@ def test_prepared_folder_is_complete_and_atomic(e5_home):
     assert marker["model_id"] == DEFAULT_MODEL
     assert {"model.safetensors", "tokenizer.json", "modules.json", "config.json"} <= set(marker["files"])
     onnx_dir = (target / ONNX_MODEL).parent
-    assert sorted(p.name for p in onnx_dir.iterdir()) == ["model.onnx", "model.onnx_data", Path(TRIMMED_TOKENIZER).name]
+    assert sorted(p.name for p in onnx_dir.iterdir()) == sorted(
+        ["model.onnx", "model.onnx_data", Path(TRIMMED_TOKENIZER).name, Path(WORD_EMBEDDINGS).name])
     assert not [p.name for p in target.iterdir() if p.name.startswith(".")]
 
 
