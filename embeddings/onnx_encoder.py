@@ -70,7 +70,8 @@ class OnnxEncoder(TextEncoder):
     """A sentence-transformers folder run by onnxruntime, with its family's prompts.
 
     Safe to share between threads: the tokenizers are configured once and never changed
-    (padding happens in numpy), and `InferenceSession.run` is thread-safe.
+    (padding happens in numpy), word embeddings are read with `os.pread`, and
+    `InferenceSession.run` is thread-safe.
     """
 
     def __init__(self, model: str | None = None, home: Path | None = None) -> None:
@@ -79,7 +80,7 @@ class OnnxEncoder(TextEncoder):
         self.query_prompt, self.passage_prompt = prompts_for(self.model_path)
         folder = Path(self.model_path)
         self.dim = _mean_pooling_dimension(folder)
-        self._session = _load_session(folder)  # first: exporting again replaces the trimmed tokenizer too
+        self._session = _load_session(folder)  # first: exporting again replaces the tokenizer and embedding files
         self._tokenizer = _load_tokenizer(folder)
         self._pad_id = self._tokenizer.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
         self._input_names = [node.name for node in self._session.get_inputs()]
