@@ -6,10 +6,12 @@ date, 哪里 → a place, 什么/哪些 → a definition or a list); nothing her
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from qa.postags import tagged
 from qa.textnorm import normalize
@@ -158,16 +160,29 @@ _DATE = re.compile(
 _DEFINITION = re.compile(r"即|包括|指的?是|称为|称作|叫做|被称|堪称|是指|分别|一是|“[^”]{2,}”|《[^》]+》|：|、")
 
 
+class Quantity(NamedTuple):
+    """A number and its measure word, and where they stand in the text."""
+
+    start: int
+    end: int
+    number: str
+    measure: str
+
+
 def quantities(text: str) -> list[tuple[str, str]]:
     """``(number, measure)`` pairs in ``text``, years (2011年) excluded."""
-    return [(match.group(1), match.group(2)) for match in _quantity_matches(normalize(text))]
+    return [(found.number, found.measure) for found in _quantities_in(normalize(text))]
 
 
-def _quantity_matches(text: str) -> Iterator[re.Match[str]]:
-    """Quantity matches in normalized ``text``, years (2011年) excluded."""
-    for match in _QUANTITY.finditer(text):
-        if not (match.group(2) == "年" and _YEAR.fullmatch(match.group(1))):
-            yield match
+@functools.lru_cache(maxsize=8192)
+def _quantities_in(text: str) -> tuple[Quantity, ...]:
+    """The quantities of normalized ``text``, years (2011年) excluded (cached: the answer step
+    reads the same sentences for every question)."""
+    return tuple(
+        Quantity(match.start(), match.end(), match.group(1), match.group(2))
+        for match in _QUANTITY.finditer(text)
+        if not (match.group(2) == "年" and _YEAR.fullmatch(match.group(1)))
+    )
 
 
 def has_quantity(text: str, measure: str = "") -> bool:
@@ -179,10 +194,10 @@ def has_quantity_near(text: str, measure: str, words: Iterable[str], window: int
     """Whether a quantity in ``measure`` stands within ``window`` characters of one of ``words``
     (多少项国家标准 ← 国家标准200余项, not 科研项目20余项 in the same sentence)."""
     text = normalize(text)
-    for match in _quantity_matches(text):
-        if not _same_unit(match.group(2), measure):
+    for found in _quantities_in(text):
+        if not _same_unit(found.measure, measure):
             continue
-        around = text[max(0, match.start() - window):match.end() + window]
+        around = text[max(0, found.start - window):found.end + window]
         if any(word in around for word in words):
             return True
     return False
@@ -211,9 +226,10 @@ COUNT_GAP_BEFORE = 2  # 4次工作会议: characters between a count and the nou
 ROLE_WINDOW = 8  # 局长、支部书记赵金生: characters between a role and the name it belongs to
 
 
-def clauses(text: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def clauses(text: str) -> tuple[str, ...]:
     """The clauses of normalized ``text``: its pieces between commas, stops, colons and semicolons."""
-    return [clause for clause in _CLAUSE_BREAK.split(normalize(text)) if clause]
+    return tuple(clause for clause in _CLAUSE_BREAK.split(normalize(text)) if clause)
 
 
 def counts(text: str, nouns: Iterable[str], measure: str = "") -> bool:
@@ -223,13 +239,13 @@ def counts(text: str, nouns: Iterable[str], measure: str = "") -> bool:
     (党员职工占80% when people are counted)."""
     nouns = [noun for noun in nouns if noun]
     for clause in clauses(text):
-        found = [match for match in _quantity_matches(clause) if _same_unit(match.group(2), measure)]
+        found = [q for q in _quantities_in(clause) if _same_unit(q.measure, measure)]
         for noun in nouns:
             for at in _occurrences(clause, noun):
                 end = at + len(noun)
-                inside = any(m.start() <= at and end <= m.end() for m in found)  # 7个工作日
-                after = any(end <= m.start() <= end + COUNT_GAP_AFTER and "、" not in clause[end:m.start()] for m in found)
-                before = any(at - COUNT_GAP_BEFORE <= m.end() <= at for m in found)
+                inside = any(q.start <= at and end <= q.end for q in found)  # 7个工作日
+                after = any(end <= q.start <= end + COUNT_GAP_AFTER and "、" not in clause[end:q.start] for q in found)
+                before = any(at - COUNT_GAP_BEFORE <= q.end <= at for q in found)
                 if inside or after or before:
                     return True
     return False

@@ -48,7 +48,8 @@ class Reading:
 
     def states(self, term: str, text: str) -> bool:
         """Whether normalized ``text`` states key ``term`` in one of its forms."""
-        return any(form in text for form in self.forms[term])
+        forms = self.forms[term]
+        return forms[0] in text if len(forms) == 1 else any(form in text for form in forms)
 
     def synonyms_in(self, term: str, text: str) -> dict[str, float]:
         """The synonyms of key ``term`` that normalized ``text`` holds, with their closeness."""
