@@ -172,14 +172,15 @@ def missing_attribute(reading: Reading) -> str:
 def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: Answerer) -> list[Evidence]:
     """The :class:`Evidence` of every candidate (retrieval features are relative to the others)."""
     total = sum(reading.weights.values()) or 1.0
-    absent = sum(w for term, w in reading.weights.items() if not reading.states(term, context.text)) / total
+    in_library = frozenset(term for term in reading.weights if reading.states(term, context.text))
+    absent = sum(w for term, w in reading.weights.items() if term not in in_library) / total
     shared = {
         "absent": absent,
         "year_absent": float(any(year not in context.text for year in qtype.years(question))),
         "english": float(is_english(question)),
         "margin": _margin(candidates),
     }
-    evidence = [_passage_evidence(question, reading, c, context) for c in candidates]
+    evidence = [_passage_evidence(question, reading, c, context, in_library) for c in candidates]
     best_cosine = max(e.features["cosine"] for e in evidence)
     scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
     first = {name: int(np.argmax(values)) for name, values in scores.items()}
@@ -208,8 +209,10 @@ def _margin(candidates: Sequence[Candidate]) -> float:
     return (scores[0] - scores[1]) / scores[0]
 
 
-def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: Answerer) -> Evidence:
-    """The features that depend on one passage alone, and its gap."""
+def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: Answerer,
+                      in_library: frozenset[str]) -> Evidence:
+    """The features that depend on one passage alone, and its gap (``in_library``: the key terms
+    the library states)."""
     index = candidate.passage_index
     passage = context.passages[index]
     item = context.library.passages[index]
@@ -245,7 +248,7 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
         "attribute": float(attribute),
         "cosine": float(cosines.max()) if cosines is not None and len(cosines) else 0.0,
     }
-    years = [t for t in unstated if qtype.years(t) == [t] and not reading.states(t, context.text)]
+    years = [t for t in unstated if qtype.years(t) == [t] and t not in in_library]
     if missing_names:
         gap = f"最相关的段落没有提到：{missing_names[0]}"
     elif years:
@@ -253,7 +256,7 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
     elif not attribute:
         gap = f"最相关的段落没有给出：{missing_attribute(reading)}"
     elif unstated:
-        where = "最相关的段落" if reading.states(unstated[0], context.text) else "报告中"
+        where = "最相关的段落" if unstated[0] in in_library else "报告中"
         gap = f"{where}没有提到：{unstated[0]}"
     else:
         gap = "最相关的段落没有给出答案"
