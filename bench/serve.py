@@ -167,17 +167,18 @@ def load(url: str, questions: Sequence[str], clients: int = LOAD_CLIENTS, each: 
 def run_load(questions: Sequence[str], scratch: Path) -> dict[str, object]:
     """The load run against the default server, against the single-slot baseline, and against the
     floor: a Gradio server answering with one fixed real answer (see :mod:`bench.floor_app`)."""
-    out: dict[str, object] = {}
-    for prefix, options in (("load", ()), ("baseline_load", ("--workers", "1"))):
-        with running_server(*options) as (url, _, _):
-            if prefix == "load":
-                answer_file = scratch / "answer.json"
-                answer_file.write_text(json.dumps(ask_over_http(url, QUESTION), ensure_ascii=False), encoding="utf-8")
-            figures = load(url, questions)
-        out.update({f"{prefix}_{name}": value for name, value in figures.items()})
-        log(f"{prefix}: {figures}")
+    answer_file = scratch / "answer.json"
+    with running_server() as (url, _, _):
+        answer_file.write_text(json.dumps(ask_over_http(url, QUESTION), ensure_ascii=False), encoding="utf-8")
+        out = _named("load", load(url, questions))
+    with running_server("--workers", "1") as (url, _, _):
+        out.update(_named("baseline_load", load(url, questions)))
     with running_server(command=[sys.executable, "-m", "bench.floor_app", str(answer_file)]) as (url, _, _):
-        figures = load(url, questions)
-    out.update({f"floor_load_{name}": value for name, value in figures.items() if name != "clients"})
-    log(f"floor_load: {figures}")
+        out.update(_named("floor_load", load(url, questions)))
     return out
+
+
+def _named(prefix: str, figures: dict[str, float]) -> dict[str, object]:
+    """``figures`` logged, with their keys prefixed (``load_qps``)."""
+    log(f"{prefix}: {figures}")
+    return {f"{prefix}_{name}": value for name, value in figures.items()}

@@ -89,21 +89,25 @@ def test_english_questions_reach_their_passage_and_are_answered(assistant, name)
     assert report.metrics["false_abstention"] <= 0.2, report.failures
 
 
-def test_ordinals_map_to_the_reports_numbered_names(tmp_path):
+@pytest.fixture
+def empty_dictionary(tmp_path):
+    """A CC-CEDICT file with no entries: only the report's words and the small lists gloss."""
     dictionary = tmp_path / "empty.txt.gz"
     with gzip.open(dictionary, "wt", encoding="utf-8") as out:
         out.write("# no entries\n")
-    glossary = Glossary(normalize("第六党支部成立于2006年。"), Tokenizer(), dictionary=dictionary)
+    return dictionary
+
+
+def test_ordinals_map_to_the_reports_numbered_names(empty_dictionary):
+    glossary = Glossary(normalize("第六党支部成立于2006年。"), Tokenizer(), dictionary=empty_dictionary)
     assert glossary.glosses("When was the sixth branch founded?")["sixth"] == ("第六",)
     assert glossary.glosses("When was the 6th branch founded?")["6th"] == ("第六",)
     assert glossary.glosses("Was there a seventh branch?")["seventh"] == ()  # the report has no 第七
 
 
-def test_role_words_and_verbs_of_change_have_glosses(tmp_path):
-    dictionary = tmp_path / "empty.txt.gz"
-    with gzip.open(dictionary, "wt", encoding="utf-8") as out:
-        out.write("# no entries\n")
-    glossary = Glossary(normalize("海淀局局长赵金生表示，检验周期缩短，成本降低，效率提高。"), Tokenizer(), dictionary=dictionary)
+def test_role_words_and_verbs_of_change_have_glosses(empty_dictionary):
+    report = normalize("海淀局局长赵金生表示，检验周期缩短，成本降低，效率提高。")
+    glossary = Glossary(report, Tokenizer(), dictionary=empty_dictionary)
     assert glossary.glosses("Who heads the Haidian bureau?")["head"] == ("局长",)
     assert glossary.glosses("Who is the director?")["director"] == ("局长",)
     assert set(glossary.glosses("How much did they cut costs?")["cut"]) == {"降低", "缩短"}

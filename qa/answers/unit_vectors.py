@@ -31,12 +31,11 @@ def unit_vectors(library: Library, encoder: TextEncoder, home: Path, *, progress
     documents whose units are not stored intact under ``home``."""
     store = VectorStore(store_directory(home, encoder.model_id) / UNITS_FOLDER, encoder.model_id, encoder.dim,
                         unit="sentences")
-    counts = [[len(answer_units(p)) for p in item.document.paragraphs] for item in library.prepared]
-    documents = [
-        (item.document.source, [u.text for p in item.document.paragraphs for u in answer_units(p)])
-        for item in library.prepared
-    ]
+    units = [[answer_units(p) for p in item.document.paragraphs] for item in library.prepared]
+    documents = [(item.document.source, [u.text for found in document for u in found])
+                 for item, document in zip(library.prepared, units)]
     per_passage = []
-    for vectors, sizes in zip(store.sync(documents, encoder, progress=progress, log=log), counts):
+    for vectors, document in zip(store.sync(documents, encoder, progress=progress, log=log), units):
+        sizes = [len(found) for found in document]
         per_passage += np.split(vectors, np.cumsum(sizes)[:-1]) if sizes else []
     return per_passage
