@@ -20,6 +20,7 @@ from pathlib import Path
 
 from qa.resources import cached
 from qa.textnorm import base_jieba, normalize
+from qa.viterbi import ArrayViterbi
 
 _HMM_TABLES = ("char_state_tab", "prob_start", "prob_trans", "prob_emit")
 _UNTAGGED = 255
@@ -57,7 +58,9 @@ def _posseg() -> types.ModuleType:
         import jieba.posseg
     finally:
         del base.get_dict_file
-    return jieba.posseg
+    posseg = jieba.posseg
+    posseg.viterbi = ArrayViterbi(posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P)
+    return posseg
 
 
 def _word_tags(tagger) -> dict[str, str]:
