@@ -1,8 +1,8 @@
 """jieba's part-of-speech HMM decoded with numpy: the same path as ``jieba.posseg.viterbi``,
-about seven times faster.
+about ten times faster.
 
 jieba's decoder compares every pair of (previous, next) states of a character in Python
-generator expressions; tagging a new question spent 0.28 ms there (now 0.08 ms), the largest
+generator expressions; tagging a new question spent 0.28 ms there (now under 0.1 ms), the largest
 piece of its Python time. :class:`ArrayViterbi` holds the same tables as arrays and does each step's comparisons
 in one operation. It keeps jieba's arithmetic (``(V + transition) + emission``, in float64),
 its choice of states at each step, and its tie-breaking (the greatest state tuple wins a tie),
@@ -11,11 +11,13 @@ so it returns what jieba returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 MIN_FLOAT = -3.14e100  # jieba's log-probability of an emission the tables do not list
+CACHED_CHARACTERS = 2048  # characters whose states and emissions are kept as arrays (4 MiB at most)
 
 State = tuple[str, str]
 
@@ -41,7 +43,8 @@ class ArrayViterbi:
         self.start = np.array([start_p[state] for state in self.names])
         self.emit = [emit_p[state] for state in self.names]
         self.index = index
-        self.char_states: dict[str, np.ndarray] = {}
+        self.possible = functools.lru_cache(maxsize=CACHED_CHARACTERS)(self._possible)
+        self.emission_row = functools.lru_cache(maxsize=CACHED_CHARACTERS)(self._emission_row)
         self.everywhere = np.ones(size, dtype=bool)
 
     def __call__(self, obs: str, states: Mapping[str, Sequence[State]], start_p: Mapping[State, float],
@@ -50,20 +53,20 @@ class ArrayViterbi:
         """The most probable state path of ``obs`` and its log-probability, as jieba's ``viterbi``."""
         if any(given is not held for given, held in zip((states, start_p, trans_p, emit_p), self.tables)):
             raise ValueError("ArrayViterbi decodes only the tables it was built with")
-        present = self._possible(obs[0])
+        present = self.possible(obs[0])
         first = np.flatnonzero(present)
         values = np.full(len(self.names), -np.inf)
-        values[first] = self.start[first] + self._emissions(obs[0], first)
+        values[first] = self.start[first] + self.emission_row(obs[0])[first]
         back = []
         for char in obs[1:]:
             previous = np.flatnonzero(present & self.leads)
             expected = self.follows[previous].any(axis=0)
-            present = self._possible(char) & expected
+            present = self.possible(char) & expected
             if not present.any():
                 present = expected if expected.any() else self.everywhere
             following = np.flatnonzero(present)
             scores = (values[previous, None] + self.transition[np.ix_(previous, following)]) \
-                + self._emissions(char, following)
+                + self.emission_row(char)[following]
             best = scores.argmax(axis=0)
             values = np.full(len(self.names), -np.inf)
             values[following] = scores[best, np.arange(len(following))]
@@ -81,17 +84,13 @@ class ArrayViterbi:
 
     def _possible(self, char: str) -> np.ndarray:
         """The states the tables allow for ``char`` (all, for a character they do not list)."""
-        mask = self.char_states.get(char)
-        if mask is None:
-            listed = self.tables[0].get(char)
-            if listed is None:
-                mask = self.everywhere
-            else:
-                mask = np.zeros(len(self.names), dtype=bool)
-                mask[[self.index[state] for state in listed]] = True
-            self.char_states[char] = mask
+        listed = self.tables[0].get(char)
+        if listed is None:
+            return self.everywhere
+        mask = np.zeros(len(self.names), dtype=bool)
+        mask[[self.index[state] for state in listed]] = True
         return mask
 
-    def _emissions(self, char: str, among: np.ndarray) -> np.ndarray:
-        """The log-probability of emitting ``char`` from each of the states ``among``."""
-        return np.array([self.emit[i].get(char, MIN_FLOAT) for i in among])
+    def _emission_row(self, char: str) -> np.ndarray:
+        """Each state's log-probability of emitting ``char``."""
+        return np.array([emit.get(char, MIN_FLOAT) for emit in self.emit])
