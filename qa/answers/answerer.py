@@ -11,7 +11,7 @@ import numpy as np
 
 from qa.answers import decide, highlight
 from qa.answers.features import by_character
-from qa.answers.reading import Reading, read_chinese, read_english
+from qa.answers.reading import Reading, library_synonyms, read_chinese, read_english
 from qa.english import Glossary, is_english
 from qa.library import Library, LibraryPassage
 from qa.results import Highlight
@@ -20,6 +20,8 @@ from qa.textnorm import Tokenizer
 
 if TYPE_CHECKING:
     from embeddings import Encoder
+
+SYNONYMS_CACHED = 4096  # words whose library synonyms an answerer keeps
 
 
 class Answerer:
@@ -49,6 +51,7 @@ class Answerer:
         self.idf: dict[str, float] = {}
         self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
         self.read = functools.lru_cache(maxsize=64)(self._read)
+        self.synonyms = functools.lru_cache(maxsize=SYNONYMS_CACHED)(self._synonyms)
 
     @property
     def model(self) -> decide.Model:
@@ -58,8 +61,12 @@ class Answerer:
     def _read(self, question: str) -> Reading:
         """What the checks look for in ``question`` (cached: judging and highlighting share it)."""
         if self.glossary is not None and is_english(question):
-            return read_english(question, self.glossary, self.weight, self.vocabulary)
-        return read_chinese(question, self.tokenizer, self.weight, self.text, self.vocabulary)
+            return read_english(question, self.glossary, self.weight, self.synonyms)
+        return read_chinese(question, self.tokenizer, self.weight, self.text, self.synonyms)
+
+    def _synonyms(self, word: str) -> dict[str, float]:
+        """The library's Cilin words close to ``word`` (cached: questions share their words)."""
+        return library_synonyms(word, self.vocabulary)
 
     @functools.cached_property
     def vocabulary(self) -> frozenset[str]:

@@ -10,7 +10,7 @@ question's key terms are its content words, stated by the report's words for the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from qa import keyterms, qtype, synonyms
@@ -23,6 +23,7 @@ UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, 
 _NAME_FLAGS = ("ns", "nr", "nt")
 _DIGIT = re.compile(r"[0-9]|^第")
 _HAN_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+SynonymsOf = Callable[[str], Mapping[str, float]]  # a word -> the library's Cilin words close to it
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,19 @@ def _known(word: str, library_text: str) -> bool:
     return bool(base_jieba().FREQ.get(word)) or word in library_text
 
 
-def related_words(forms: Sequence[str], vocabulary: Collection[str]) -> dict[str, float]:
-    """Cilin words of ``vocabulary`` close to any of ``forms`` (the forms themselves excluded),
-    closest value kept."""
+def library_synonyms(word: str, vocabulary: Collection[str]) -> dict[str, float]:
+    """The Cilin words close to ``word`` that ``vocabulary`` (a library's words) holds, with
+    their closeness, in Cilin's order."""
+    return {other: closeness for other, closeness in synonyms.related(word).items() if other in vocabulary}
+
+
+def related_words(forms: Sequence[str], synonyms_of: SynonymsOf) -> dict[str, float]:
+    """The library's Cilin words close to any of ``forms`` (the forms themselves excluded),
+    closest value kept; ``synonyms_of`` gives a word's (see :func:`library_synonyms`)."""
     found: dict[str, float] = {}
     for form in forms:
-        for word, closeness in synonyms.related(form).items():
-            if word in vocabulary and word not in forms and closeness > found.get(word, 0.0):
+        for word, closeness in synonyms_of(form).items():
+            if word not in forms and closeness > found.get(word, 0.0):
                 found[word] = closeness
     return found
 
@@ -113,17 +120,17 @@ def focus_forms(focus: str, tags: Sequence[tuple[str, str]], tokenizer: Tokenize
     return tuple(dict.fromkeys([focus, *words]))
 
 
-def with_synonyms(forms: tuple[str, ...], vocabulary: Collection[str]) -> tuple[str, ...]:
+def with_synonyms(forms: tuple[str, ...], synonyms_of: SynonymsOf) -> tuple[str, ...]:
     """``forms`` of the asked-for noun, then the library's Cilin synonyms of them at least
     ``FOCUS_CLOSENESS`` close (开支 → 费用, 员工 → 职工; not 党员 → 团员)."""
-    close = [word for word, closeness in related_words(forms, vocabulary).items() if closeness >= FOCUS_CLOSENESS]
+    close = [word for word, closeness in related_words(forms, synonyms_of).items() if closeness >= FOCUS_CLOSENESS]
     return (*forms, *close)
 
 
 def read_chinese(question: str, tokenizer: Tokenizer, weight: Callable[[str], float], library_text: str,
-                 vocabulary: Collection[str]) -> Reading:
+                 synonyms_of: SynonymsOf) -> Reading:
     """The :class:`Reading` of a Chinese question (simplified or traditional) over a library of
-    normalized ``library_text`` whose words are ``vocabulary`` (synonyms it lacks are dropped)."""
+    normalized ``library_text`` whose synonyms of a word ``synonyms_of`` gives."""
     terms = question_terms(qtype.strip_question_phrases(question), tokenizer, library_text)
     weights = keyterms.term_weights(question, terms, weight)
     kind = qtype.detect(question)
@@ -136,14 +143,14 @@ def read_chinese(question: str, tokenizer: Tokenizer, weight: Callable[[str], fl
         kind=kind,
         weights=weights,
         forms={term: (term,) for term in weights},
-        synonyms={term: {} if term in fixed or _DIGIT.search(term) else related_words([term], vocabulary) for term in weights},
+        synonyms={term: {} if term in fixed or _DIGIT.search(term) else related_words([term], synonyms_of) for term in weights},
         names=tuple(names),
-        focus=with_synonyms(focus_forms(kind.focus, tags, tokenizer, library_text), vocabulary),
+        focus=with_synonyms(focus_forms(kind.focus, tags, tokenizer, library_text), synonyms_of),
         events=tuple(events),
     )
 
 
-def read_english(question: str, glossary: Glossary, weight: Callable[[str], float], vocabulary: Collection[str]) -> Reading:
+def read_english(question: str, glossary: Glossary, weight: Callable[[str], float], synonyms_of: SynonymsOf) -> Reading:
     """The :class:`Reading` of an English question: its words stand as the report's words for them."""
     glosses = glossary.glosses(question)
     weights = {key: _english_weight(key, words, glossary, weight) for key, words in glosses.items()}
@@ -156,7 +163,7 @@ def read_english(question: str, glossary: Glossary, weight: Callable[[str], floa
         kind=QuestionType(kind.kind, focus=focus[0] if focus else "", measure=kind.measure),
         weights=weights,
         forms=forms,
-        synonyms={key: related_words(words, vocabulary) for key, words in glosses.items()},
+        synonyms={key: related_words(words, synonyms_of) for key, words in glosses.items()},
         names=(),
         focus=tuple(focus),
         events=(),
