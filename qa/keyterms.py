@@ -82,8 +82,10 @@ def _general_idf() -> _SpecificityTable:
     return cached("general-idf", table, lambda: _read_general_idf(table), _SpecificityTable.dump, _SpecificityTable.load)
 
 
+@functools.lru_cache(maxsize=8192)
 def specificity(term: str) -> float:
-    """How specific ``term`` is in general Chinese, in (0, 1]: its IDF over the table's median, capped at 1."""
+    """How specific ``term`` is in general Chinese, in (0, 1]: its IDF over the table's median,
+    capped at 1 (cached: questions share their words)."""
     return _general_idf().get(term)
 
 

@@ -237,8 +237,8 @@ def counts(text: str, nouns: Iterable[str], measure: str = "") -> bool:
     one clause: the noun then its count (员工88人, 共有党员21名) or the count then the noun (500多名党员,
     83个党员先锋岗), but not the count of the next item of a list (优秀党员、有5人) nor a share
     (党员职工占80% when people are counted)."""
-    nouns = [noun for noun in nouns if noun]
-    for clause in clauses(text):
+    nouns = [noun for noun in nouns if noun and noun in normalize(text)]
+    for clause in clauses(text) if nouns else ():
         found = [q for q in _quantities_in(clause) if _same_unit(q.measure, measure)]
         for noun in nouns:
             for at in _occurrences(clause, noun):
