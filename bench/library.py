@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import ROOT, bench_env, log, percentile_ms, run_measured, time_each
 from bench.startup import QUESTION, check_output, report_qa_command
-from bench.warm import query_cache_clearer
+from bench.warm import question_cache_clearer
 
 REPORTS = 200
 SECTIONS = 4
@@ -92,7 +92,7 @@ def run_library(assistant, questions: Sequence[str], home: Path, scratch: Path, 
 
     for question in questions[:5]:
         library.ask(question)
-    asks = time_each(library.ask, questions, repeat=2, before=query_cache_clearer(library.encoder))
+    asks = time_each(library.ask, questions, repeat=2, before=question_cache_clearer(library))
     out["library_warm_ask_p50_ms"] = round(percentile_ms(asks, 50), 2)
     log(f"library: add one {out['library_add_one_s']} s, warm start {out['library_warm_start_s']} s, "
         f"warm ask p50 {out['library_warm_ask_p50_ms']} ms")

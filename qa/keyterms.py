@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import qtype
 from qa.resources import cached, stable_hash
 
 _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
@@ -89,14 +88,14 @@ def specificity(term: str) -> float:
     return _general_idf().get(term)
 
 
-def pos_factor(term: str, question: str) -> float:
-    """1 for a noun, name, date or year of ``question``; ``OTHER_POS_FACTOR`` for other words and
-    for relative time words."""
+def pos_factor(term: str, tags: Sequence[tuple[str, str]]) -> float:
+    """1 for a noun, name, date or year of the question tagged ``tags``; ``OTHER_POS_FACTOR`` for
+    other words and for relative time words."""
     if _YEAR.fullmatch(term):
         return 1.0
     if term in RELATIVE_TIME_WORDS:
         return OTHER_POS_FACTOR
-    flags = [flag for word, flag in qtype.tagged(question) if term in word or (len(word) >= 2 and word in term)]
+    flags = [flag for word, flag in tags if term in word or (len(word) >= 2 and word in term)]
     return max((_flag_factor(flag) for flag in flags), default=OTHER_POS_FACTOR)
 
 
@@ -104,15 +103,16 @@ def _flag_factor(flag: str) -> float:
     return next((factor for prefix, factor in _POS_FACTORS if flag.startswith(prefix)), OTHER_POS_FACTOR)
 
 
-def term_weights(question: str, terms: Sequence[str], report_idf: Callable[[str], float]) -> dict[str, float]:
-    """Weight of each key term of ``question``: report IDF × general specificity × part-of-speech factor.
+def term_weights(terms: Sequence[str], tags: Sequence[tuple[str, str]], report_idf: Callable[[str], float]) -> dict[str, float]:
+    """Weight of each key term of a question tagged ``tags``: report IDF × general specificity ×
+    part-of-speech factor.
 
     Question words get no weight. A search-mode compound is dropped when a shorter term inside
     it is kept (所在单位 → 所在, 单位), so one phrase is not counted several times.
     """
     kept = [t for t in terms if not _QUESTION_WORD.search(t)]
     return {
-        term: report_idf(term) * specificity(term) * pos_factor(term, question)
+        term: report_idf(term) * specificity(term) * pos_factor(term, tags)
         for term in kept
         if not any(other != term and other in term for other in kept)
     }

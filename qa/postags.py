@@ -88,7 +88,13 @@ def _load_tags(words: dict[str, int], data: bytes) -> dict[str, str]:
     return {word: names[code] for word, code in zip(words, codes) if code != _UNTAGGED}
 
 
-@functools.lru_cache(maxsize=4096)
-def tagged(text: str) -> tuple[tuple[str, str], ...]:
+def tag(text: str) -> tuple[tuple[str, str], ...]:
     """``(word, part-of-speech)`` pairs of normalized ``text`` (jieba's default dictionary)."""
     return tuple((pair.word, pair.flag) for pair in _tagger().cut(normalize(text)))
+
+
+@functools.lru_cache(maxsize=4096)
+def tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """:func:`tag`, cached: for the passages' sentences and clauses, which every question reads
+    again (a question is tagged once, with its reading)."""
+    return tag(text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from qa.postags import tagged
+from qa.postags import tag, tagged
 from qa.textnorm import normalize
 
 
@@ -143,7 +143,7 @@ def _last_word(text: str) -> str:
     text = _FOCUS_STOP.split(text)[-1] if text else ""
     if len(text) < 2:
         return ""
-    last = tagged(text)[-1][0] if len(text) > 2 else text
+    last = tag(text)[-1][0] if len(text) > 2 else text
     return last if len(last) >= 2 else text[-2:]
 
 

@@ -181,14 +181,15 @@ def test_quantities_read_the_unit_after_the_all_purpose_classifier():
 
 def test_common_words_weigh_less_than_the_fact_asked_about():
     from qa.keyterms import specificity, term_weights
+    from qa.postags import tag
 
     assert 0 < specificity("现在") < specificity("单位") < specificity("硕士") <= 1
     assert specificity("不在任何词表里的词") == 1.0
-    weights = term_weights("第六党支部所在单位有几名硕士", ["第六", "党支部", "所在", "单位", "几名", "硕士"], lambda t: 1.0)
+    weights = term_weights(["第六", "党支部", "所在", "单位", "几名", "硕士"], tag("第六党支部所在单位有几名硕士"), lambda t: 1.0)
     assert "几名" not in weights
     assert weights["硕士"] > weights["所在"] and weights["硕士"] > weights["单位"]
     # a year counts as fully as a noun, whatever jieba tags it
-    assert term_weights("海淀局2020年有什么计划", ["2020"], lambda t: 1.0)["2020"] == specificity("2020")
+    assert term_weights(["2020"], tag("海淀局2020年有什么计划"), lambda t: 1.0)["2020"] == specificity("2020")
 
 
 def test_a_missing_term_earns_partial_credit_for_a_word_sharing_characters():

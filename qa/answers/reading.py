@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa import keyterms, qtype, synonyms
 from qa.english import Glossary, english_kind
+from qa.postags import tag
 from qa.qtype import QuestionType
 from qa.textnorm import Tokenizer, base_jieba, normalize
 
@@ -132,9 +133,9 @@ def read_chinese(question: str, tokenizer: Tokenizer, weight: Callable[[str], fl
     """The :class:`Reading` of a Chinese question (simplified or traditional) over a library of
     normalized ``library_text`` whose synonyms of a word ``synonyms_of`` gives."""
     terms = question_terms(qtype.strip_question_phrases(question), tokenizer, library_text)
-    weights = keyterms.term_weights(question, terms, weight)
+    tags = tag(question)
+    weights = keyterms.term_weights(terms, tags, weight)
     kind = qtype.detect(question)
-    tags = qtype.tagged(question)
     names = [normalize(word) for word, flag in tags if flag in _NAME_FLAGS and len(word) >= 2]
     events = [term for term in weights if any(term in word and flag in ("v", "vn") for word, flag in tags)]
     fixed = {term for term in weights for word, flag in tags if term in word and flag in (*_NAME_FLAGS, "m")}
