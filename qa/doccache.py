@@ -1,4 +1,4 @@
-"""Reports read once: each file's structure, BM25 tokens and normalized passages, cached on disk.
+"""Reports read once: each file's structure, passage words and normalized passages, cached on disk.
 
 A library start opens hundreds of files; parsing a PDF or tokenizing a report costs far more
 than reading back the result. ``$REPORT_QA_HOME/documents/<sha256 of the file>.json`` holds a
@@ -18,11 +18,11 @@ from typing import Any
 from embeddings.home import atomic_write, read_json_object
 from qa.document import Document, Paragraph, Section, Sentence
 from qa.ingest import read_report
-from qa.lexical import index_tokens, quoted_terms
+from qa.lexical import quoted_terms
 from qa.passages import passage_text
-from qa.textnorm import Tokenizer, normalize
+from qa.textnorm import Tokenizer, normalize, romanized
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: words and their pinyin apart
 DOCUMENTS_DIR = "documents"
 STATS_FILE = "stats.json"
 
@@ -34,13 +34,15 @@ class PreparedDocument:
     Attributes:
         document: the parsed report.
         sha256: hash of the file's bytes.
-        tokens: per paragraph, the BM25 index tokens of its passage text.
+        words: per paragraph, the jieba tokens of its passage text (what the answer checks read).
+        pinyin: per paragraph, the pinyin of its Chinese words (see :func:`qa.textnorm.romanized`).
         normalized: per paragraph, its passage text normalized (see :func:`qa.textnorm.normalize`).
     """
 
     document: Document
     sha256: str
-    tokens: tuple[tuple[str, ...], ...]
+    words: tuple[tuple[str, ...], ...]
+    pinyin: tuple[tuple[str, ...], ...]
     normalized: tuple[str, ...]
 
     @property
@@ -48,15 +50,23 @@ class PreparedDocument:
         """The indexed text of each paragraph."""
         return [passage_text(self.document, p) for p in self.document.paragraphs]
 
+    @property
+    def tokens(self) -> list[tuple[str, ...]]:
+        """Per paragraph, its BM25 index tokens: its words, then their pinyin (see
+        :func:`qa.lexical.index_tokens`)."""
+        return [words + pinyin for words, pinyin in zip(self.words, self.pinyin)]
+
 
 def prepare(document: Document, sha256: str) -> PreparedDocument:
     """Tokenize and normalize a document's passages (its own quoted terms taught to jieba)."""
     passages = [passage_text(document, p) for p in document.paragraphs]
     tokenizer = Tokenizer(quoted_terms(passages))
+    words = tuple(tuple(tokenizer.tokenize(p)) for p in passages)
     return PreparedDocument(
         document=document,
         sha256=sha256,
-        tokens=tuple(tuple(index_tokens(tokenizer, p)) for p in passages),
+        words=words,
+        pinyin=tuple(tuple(romanized(w)) for w in words),
         normalized=tuple(normalize(p) for p in passages),
     )
 
@@ -150,7 +160,8 @@ def _to_dict(prepared: PreparedDocument) -> dict[str, Any]:
             }
             for section in document.sections
         ],
-        "tokens": [list(tokens) for tokens in prepared.tokens],
+        "words": [list(words) for words in prepared.words],
+        "pinyin": [list(pinyin) for pinyin in prepared.pinyin],
         "normalized": list(prepared.normalized),
     }
 
@@ -180,8 +191,9 @@ def _from_dict(data: dict[str, Any]) -> PreparedDocument:
             Section(section_index, heading, heading_start, heading_end, tuple(section["subheadings"]), tuple(paragraphs))
         )
     document = Document(title=data["title"], text=text, sections=tuple(sections), format=data["format"])
-    tokens = tuple(tuple(t) for t in data["tokens"])
+    words = tuple(tuple(w) for w in data["words"])
+    pinyin = tuple(tuple(p) for p in data["pinyin"])
     normalized = tuple(data["normalized"])
-    if len(tokens) != count or len(normalized) != count:
+    if not len(words) == len(pinyin) == len(normalized) == count:
         raise ValueError("cache entry does not match its document")
-    return PreparedDocument(document, data["sha256"], tokens, normalized)
+    return PreparedDocument(document, data["sha256"], words, pinyin, normalized)

@@ -17,7 +17,7 @@ from typing import Any
 from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage
 from qa.doccache import PreparedDocument
 from qa.library import Library
-from qa.textnorm import STOPWORDS, romanized
+from qa.textnorm import STOPWORDS
 
 PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】「」『』…—·～,.;:?!\"'()[]{}<>%/-+*&#@=_|~`"
 LEXICAL_ANALYZER: dict[str, Any] = {
@@ -56,4 +56,4 @@ def stored_document(prepared: PreparedDocument) -> StoredDocument:
 
 def lexical_texts(prepared: PreparedDocument) -> list[str]:
     """What BM25 reads of each passage: its normalized text, then the pinyin of its Chinese words."""
-    return [f"{text}\n{' '.join(romanized(tokens))}" for text, tokens in zip(prepared.normalized, prepared.tokens)]
+    return [f"{text}\n{' '.join(pinyin)}" for text, pinyin in zip(prepared.normalized, prepared.pinyin)]

@@ -89,9 +89,12 @@ class Answerer:
         return self.idf[term]
 
     def words(self, index: int) -> dict[str, tuple[str, ...]]:
-        """The words of passage ``index`` (with its headings), by character (see :func:`by_character`)."""
+        """The words of passage ``index`` (with its headings; tokenized when its document was
+        read), by character (see :func:`by_character`)."""
         if index not in self.passage_words:
-            self.passage_words[index] = by_character(self.tokenizer.tokenize(self.passages[index]))
+            passage = self.library.passages[index]
+            prepared = self.library.prepared[self.library.document_of_passage[index]]
+            self.passage_words[index] = by_character(prepared.words[passage.paragraph.index])
         return self.passage_words[index]
 
     def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None:
