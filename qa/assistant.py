@@ -193,9 +193,11 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load what the first questions would otherwise load (part-of-speech tagger, CC-CEDICT
-        glossary, caches) by asking one Chinese and one English question."""
+        glossary, caches) by asking one Chinese and one English question, and read the first
+        passages ahead (see :meth:`Answerer.read_ahead`)."""
         for question in WARM_UP_QUESTIONS:
             self.ask(question)
+        self.answerer.read_ahead()
 
     def summaries(self) -> list[dict[str, Any]]:
         """The ``list`` object of every document, then of every unreadable file."""

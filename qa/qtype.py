@@ -316,6 +316,14 @@ def is_definition(text: str) -> bool:
     return bool(_DEFINITION.search(text))
 
 
+def read_ahead(text: str) -> None:
+    """Read ``text`` and its clauses into the caches the checks look them up in (their
+    quantities and part-of-speech tags), so that the first question about them does not."""
+    for piece in (text, *clauses(text)):
+        tagged(piece)
+        _quantities_in(normalize(piece))
+
+
 def names(text: str, flag: str) -> list[str]:
     """Words of ``text`` tagged ``flag`` by jieba (``nr`` person, ``ns`` place), two characters or more."""
     return [word for word, tag in tagged(text) if tag == flag and len(word) >= 2]

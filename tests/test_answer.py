@@ -304,3 +304,15 @@ def test_why_and_how_questions_highlight_the_reason_and_the_means(assistant):
     assert any("为帮助企业应对金融危机" in h.text for h in top.highlights)
     top = assistant.ask("海淀局党支部是怎样建设业务窗口的？").passages[0]
     assert any("通过党员带头" in h.text for h in top.highlights)
+
+
+def test_passages_read_ahead_leave_nothing_to_tag_for_the_first_questions(assistant):
+    from qa.postags import tagged
+
+    assistant.answerer.read_ahead()
+    before = tagged.cache_info()
+    for question in ("凤岗办事处有多少名员工？", "局长叫什么名字？", "冻章鱼出口到了哪个国家？", "不通过的原因是什么？",
+                     "Who is the director of the bureau?"):
+        assistant.ask(question)
+    after = tagged.cache_info()
+    assert after.hits > before.hits and after.misses == before.misses

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from embeddings import Encoder
 
 SYNONYMS_CACHED = 4096  # words whose library synonyms an answerer keeps
+READ_AHEAD_PASSAGES = 200  # passages read before the first question (about 3,000 texts: most of the tag cache)
 
 
 class Answerer:
@@ -72,6 +73,14 @@ class Answerer:
     def vocabulary(self) -> frozenset[str]:
         """Every word of the library's passages (their cached index tokens), built on first use."""
         return frozenset(token for item in self.library.prepared for tokens in item.tokens for token in tokens)
+
+    def read_ahead(self, limit: int = READ_AHEAD_PASSAGES) -> None:
+        """Read the first ``limit`` passages as the checks read them (their words, and see
+        :func:`highlight.read_ahead`), so that the first questions about them do not; more would
+        only push each other out of the caches."""
+        for passage in self.library.passages[:limit]:
+            self.words(passage.index)
+            highlight.read_ahead(passage)
 
     def highlight(self, question: str, passage: LibraryPassage) -> tuple[Highlight, ...]:
         """The one or two sentences of ``passage`` that answer ``question`` (offsets into its text)."""

@@ -66,6 +66,20 @@ def normalized_units(paragraph: Paragraph) -> tuple[str, ...]:
     return tuple(normalize(u.text) for u in answer_units(paragraph))
 
 
+def passage_topic(passage: LibraryPassage) -> str:
+    """``passage``'s document title and headings, normalized: what its 该党支部 refers to."""
+    return normalize("\n".join(passage_context(passage.document, passage.paragraph)))
+
+
+def read_ahead(passage: LibraryPassage) -> None:
+    """Read ``passage`` as the checks and highlights read it: its topic, its sentences and answer
+    units, and their clauses (see :func:`qa.qtype.read_ahead`), into their caches."""
+    passage_topic(passage)
+    paragraph = passage.paragraph
+    for text in (*normalized_sentences(paragraph), *normalized_units(paragraph), *(u.text for u in answer_units(paragraph))):
+        qtype.read_ahead(text)
+
+
 def coverage(reading: Reading, text: str) -> float:
     """Weighted share of the question's key terms that normalized ``text`` states (0 without any)."""
     total = sum(reading.weights.values())
@@ -99,7 +113,7 @@ def sentence_scores(question: str, passage: LibraryPassage, context: Answerer) -
     """Score of each of ``passage``'s :func:`answer_units` as the answer to ``question``."""
     reading = context.read(question)
     lists = qtype.asks_list(question) or asks_list_english(question)
-    topic = normalize("\n".join(passage_context(passage.document, passage.paragraph)))  # what 该党支部 refers to
+    topic = passage_topic(passage)
     units = zip(answer_units(passage.paragraph), normalized_units(passage.paragraph))
     scores = [coverage(reading, f"{normalized}\n{topic}") + type_score(reading, unit.text, lists) for unit, normalized in units]
     cosines = context.sentence_cosines(question, passage)
