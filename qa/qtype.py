@@ -238,7 +238,9 @@ def counts(text: str, nouns: Iterable[str], measure: str = "") -> bool:
     83个党员先锋岗), but not the count of the next item of a list (优秀党员、有5人) nor a share
     (党员职工占80% when people are counted)."""
     nouns = [noun for noun in nouns if noun and noun in normalize(text)]
-    for clause in clauses(text) if nouns else ():
+    if not nouns:
+        return False
+    for clause in clauses(text):
         found = [q for q in _quantities_in(clause) if _same_unit(q.measure, measure)]
         for noun in nouns:
             for at in _occurrences(clause, noun):
@@ -326,7 +328,7 @@ def read_ahead(text: str) -> None:
 
 def names(text: str, flag: str) -> list[str]:
     """Words of ``text`` tagged ``flag`` by jieba (``nr`` person, ``ns`` place), two characters or more."""
-    return [word for word, tag in tagged(text) if tag == flag and len(word) >= 2]
+    return [word for word, found in tagged(text) if found == flag and len(word) >= 2]
 
 
 def has_person(text: str, question: str = "") -> bool:
