@@ -48,6 +48,7 @@ ROWS = [
     ("serve: peak RSS", "serve_rss_mb", None, "MiB"),
     ("serve: first English question (REST API)", "first_english_ms", None, "ms"),
     ("serve: new question round trip (REST API)", "serve_round_trip_ms", None, "ms"),
+    ("serve: later new English questions' round trip", "serve_english_round_trip_ms", "first_english_ms", "ms"),
     ("load: 20 clients x 25 questions, throughput", "load_qps", "baseline_load_qps", "q/s"),
     ("load: latency p50", "load_p50_ms", "baseline_load_p50_ms", "ms"),
     ("load: latency p95", "load_p95_ms", "baseline_load_p95_ms", "ms"),

@@ -4,7 +4,8 @@
   answered once; ``serve_rss_mb``: its peak RSS (VmHWM) after the questions below.
 - ``first_english_ms``: the first English question the server is asked, one HTTP exchange of
   Gradio's REST API (see :func:`ask_over_http`); ``serve_round_trip_ms`` is the median of new
-  Chinese questions asked the same way after it.
+  Chinese questions asked the same way after it, ``serve_english_round_trip_ms`` that of new
+  English questions after those.
 - ``load_*``: ``LOAD_CLIENTS`` clients, each a thread speaking Gradio's REST API, ask
   ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
   the old single-slot setting (``--workers 1``), ``floor_load_*`` against a Gradio server that
@@ -31,6 +32,14 @@ from bench.common import ROOT, bench_env, log, percentile_ms
 from bench.startup import QUESTION, report_qa_command
 
 ENGLISH_QUESTION = "How many employees does the Fenggang office have?"
+# asked after it, for the round trip of English questions the server has warmed up for
+LATER_ENGLISH_QUESTIONS = (
+    "When was the Party branch of the Xiamen bureau founded?",
+    "How many Party members does the sixth branch have?",
+    "Which country was the frozen octopus exported to?",
+    "Who is the secretary of the Party branch?",
+    "What did the inspection and quarantine bureau do for exporters?",
+)
 READY_TIMEOUT_S = 300
 LOAD_CLIENTS = 20
 LOAD_QUESTIONS = 25
@@ -99,9 +108,16 @@ def run_serve(questions: Sequence[str]) -> dict[str, object]:
             ask_over_http(url, question)
             trips.append(time.perf_counter() - before)
         out["serve_round_trip_ms"] = round(statistics.median(trips) * 1000, 1)
+        english = []
+        for question in LATER_ENGLISH_QUESTIONS:
+            before = time.perf_counter()
+            ask_over_http(url, question)
+            english.append(time.perf_counter() - before)
+        out["serve_english_round_trip_ms"] = round(statistics.median(english) * 1000, 1)
         out["serve_rss_mb"] = round(peak_rss_mb(server.pid), 1)
     log(f"serve: ready in {out['serve_ready_s']} s, first English question {out['first_english_ms']} ms "
-        f"(warm round trip {out['serve_round_trip_ms']} ms), peak RSS {out['serve_rss_mb']} MB")
+        f"(later ones {out['serve_english_round_trip_ms']} ms, Chinese ones {out['serve_round_trip_ms']} ms), "
+        f"peak RSS {out['serve_rss_mb']} MB")
     return out
 
 
