@@ -1,10 +1,11 @@
 """Micro-batching of query encodes: questions asked at the same time share one encoder pass.
 
-Callers hand their query to one worker thread and wait. The worker takes the first query
-waiting, gathers the queries that arrive within ``window_s`` of it (none are waited for when
-the window is 0: only those already queued, which under load is every question that came in
-during the previous pass), up to ``max_batch``, and encodes them in one call. A query asked
-alone is encoded at once.
+A query asked while nothing is being encoded or waiting is encoded at once, in the asking
+thread (handing it to another thread and back cost 0.7 ms of a 13 ms ask). Otherwise the caller
+hands its query to one worker thread and waits. The worker takes the first query waiting, waits
+for the encode in progress, gathers the queries that arrive within ``window_s`` (none are
+waited for when the window is 0: only those already queued, which under load is every question
+that came in during the previous pass), up to ``max_batch``, and encodes them in one call.
 """
 
 from __future__ import annotations
@@ -52,12 +53,24 @@ class QueryBatcher:
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._starting = threading.Lock()
+        self._encoding = threading.Lock()  # held by whoever is encoding: a lone caller or the worker
+        self._waiting = 0  # queries queued and not yet taken into a batch
+        self._counting = threading.Lock()
         self.batch_sizes: Counter[int] = Counter()  # passes by the number of queries they encoded
 
     def encode(self, text: str) -> np.ndarray:
-        """The vector of one query (blocks until its batch is encoded; re-raises its error)."""
+        """The vector of one query: encoded at once when nothing else is being encoded or
+        waiting, else in the worker's next batch (blocks until then; re-raises its error)."""
+        if not self._waiting and self._encoding.acquire(blocking=False):
+            try:
+                self.batch_sizes[1] += 1
+                return self.encode_batch([text])[0]
+            finally:
+                self._encoding.release()
         self._start()
         request = _Request(text)
+        with self._counting:
+            self._waiting += 1
         self._queue.put(request)
         request.done.wait()
         if request.error is not None:
@@ -71,8 +84,8 @@ class QueryBatcher:
                     self._worker = threading.Thread(target=self._run, name="query-batcher", daemon=True)
                     self._worker.start()
 
-    def _gather(self) -> list[_Request]:
-        batch = [self._queue.get()]
+    def _gather(self, first: _Request) -> list[_Request]:
+        batch = [first]
         deadline = time.monotonic() + self.window_s
         while len(batch) < self.max_batch:
             left = deadline - time.monotonic()
@@ -84,14 +97,18 @@ class QueryBatcher:
 
     def _run(self) -> None:
         while True:
-            batch = self._gather()
-            self.batch_sizes[len(batch)] += 1
-            try:
-                vectors = self.encode_batch([request.text for request in batch])
-                for request, vector in zip(batch, vectors):
-                    request.vector = vector
-            except BaseException as error:  # every caller of the batch gets the error, the worker lives on
-                for request in batch:
-                    request.error = error
+            first = self._queue.get()
+            with self._encoding:
+                batch = self._gather(first)
+                with self._counting:
+                    self._waiting -= len(batch)
+                self.batch_sizes[len(batch)] += 1
+                try:
+                    vectors = self.encode_batch([request.text for request in batch])
+                    for request, vector in zip(batch, vectors):
+                        request.vector = vector
+                except BaseException as error:  # every caller of the batch gets the error, the worker lives on
+                    for request in batch:
+                        request.error = error
             for request in batch:
                 request.done.set()
