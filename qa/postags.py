@@ -31,9 +31,12 @@ _CHECKED_EVERY = 997  # every so many dictionary words are saved with the tags, 
 @functools.lru_cache(maxsize=1)
 def _tagger():
     """jieba's part-of-speech tagger over the default dictionary (``jieba.posseg.dt``), its word
-    tags from the cache (reading them from the dictionary file costs a process half a second)."""
+    tags from the cache (reading them from the dictionary file costs a process half a second),
+    its HMM decoded by :class:`ArrayViterbi`."""
     words = base_jieba().FREQ  # loaded first: the tags are keyed by its words
-    tagger = _posseg().dt
+    posseg = _posseg()
+    posseg.viterbi = ArrayViterbi(posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P)
+    tagger = posseg.dt
     with tagger.tokenizer.get_dict_file() as dictionary:
         source = Path(dictionary.name)
     tagger.word_tag_tab = cached("jieba-word-tag-codes", source, lambda: _word_tags(tagger),
@@ -59,9 +62,7 @@ def _posseg() -> types.ModuleType:
         import jieba.posseg
     finally:
         del base.get_dict_file
-    posseg = jieba.posseg
-    posseg.viterbi = ArrayViterbi(posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P)
-    return posseg
+    return jieba.posseg
 
 
 def _word_tags(tagger) -> dict[str, str]:
