@@ -39,12 +39,14 @@ class LibraryPassage:
         document: the document it belongs to.
         paragraph: the paragraph itself.
         normalized: its passage text (context lines and paragraph) normalized, for matching.
+        words: the jieba words of its passage text (see :class:`qa.doccache.PreparedDocument`).
     """
 
     index: int
     document: Document
     paragraph: Paragraph
     normalized: str
+    words: tuple[str, ...]
 
     @property
     def section(self) -> Section:
@@ -115,8 +117,8 @@ class Library:
         starts = []
         for item in self.prepared:
             starts.append(len(passages))
-            for paragraph, normalized in zip(item.document.paragraphs, item.normalized):
-                passages.append(LibraryPassage(len(passages), item.document, paragraph, normalized))
+            for paragraph, normalized, words in zip(item.document.paragraphs, item.normalized, item.words):
+                passages.append(LibraryPassage(len(passages), item.document, paragraph, normalized, words))
         self.passages = tuple(passages)
         self.document_of_passage = np.repeat(
             np.arange(len(self.prepared)), [len(p.document.paragraphs) for p in self.prepared]

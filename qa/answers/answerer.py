@@ -101,9 +101,7 @@ class Answerer:
         """The words of passage ``index`` (with its headings; tokenized when its document was
         read), by character (see :func:`by_character`)."""
         if index not in self.passage_words:
-            passage = self.library.passages[index]
-            prepared = self.library.prepared[self.library.document_of_passage[index]]
-            self.passage_words[index] = by_character(prepared.words[passage.paragraph.index])
+            self.passage_words[index] = by_character(self.library.passages[index].words)
         return self.passage_words[index]
 
     def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None:
