@@ -80,9 +80,8 @@ def abbreviated_terms(question: str, terms: Sequence[str], passage: str) -> set[
     from the passage, shortened to their first characters (停止办理 -> 停办, 质量检验 -> 质检)."""
     found = set()
     for first, second in zip(terms, terms[1:]):
-        both_absent = first not in passage and second not in passage
-        adjacent = len(first) >= 2 and len(second) >= 2 and first + second in question
-        if both_absent and adjacent and first[0] + second[0] in passage:
+        if (len(first) >= 2 and len(second) >= 2 and first not in passage and second not in passage
+                and first[0] + second[0] in passage and first + second in question):
             found.update((first, second))
     return found
 
@@ -226,7 +225,8 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
     by_synonym = {t: max(reading.synonyms_in(t, passage).values(), default=0.0) for t in missing}
     by_morpheme = {t: max(morpheme_credit(form, words) for form in reading.forms[t]) for t in missing}
     heading = item.section.heading
-    anchors = [t for t in weights if not reading.states(t, normalize(heading))]
+    normalized_heading = normalize(heading)
+    anchors = [t for t in weights if not reading.states(t, normalized_heading)]
     known = reading.text + heading
     sentences = normalized_sentences(item.paragraph)
     is_checked = checked(reading.kind)

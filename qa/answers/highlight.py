@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -81,12 +81,13 @@ def read_ahead(passage: LibraryPassage) -> None:
         qtype.read_ahead(text)
 
 
-def coverage(reading: Reading, text: str) -> float:
-    """Weighted share of the question's key terms that normalized ``text`` states (0 without any)."""
+def coverage(reading: Reading, text: str, stated: Collection[str] = ()) -> float:
+    """Weighted share of the question's key terms that normalized ``text`` states, counting those
+    of ``stated`` (the terms its context states) as stated too; 0 without any key term."""
     total = sum(reading.weights.values())
     if total <= 0:
         return 0.0
-    return sum(weight for term, weight in reading.weights.items() if reading.states(term, text)) / total
+    return sum(weight for term, weight in reading.weights.items() if term in stated or reading.states(term, text)) / total
 
 
 def type_score(reading: Reading, sentence: str, lists: bool) -> float:
@@ -115,8 +116,9 @@ def sentence_scores(question: str, passage: LibraryPassage, context: Answerer) -
     reading = context.read(question)
     lists = qtype.asks_list(question) or asks_list_english(question)
     topic = passage_topic(passage)
+    in_topic = frozenset(term for term in reading.weights if reading.states(term, topic))
     units = zip(answer_units(passage.paragraph), normalized_units(passage.paragraph))
-    scores = [coverage(reading, f"{normalized}\n{topic}") + type_score(reading, unit.text, lists) for unit, normalized in units]
+    scores = [coverage(reading, normalized, in_topic) + type_score(reading, unit.text, lists) for unit, normalized in units]
     cosines = context.sentence_cosines(question, passage)
     if cosines is not None and len(cosines) > 1 and np.ptp(cosines) > 1e-6:
         scaled = (cosines - cosines.min()) / np.ptp(cosines)
