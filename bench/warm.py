@@ -41,8 +41,8 @@ def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[
 
 def question_cache_clearer(assistant):
     """Empties what ``assistant`` keeps per question: its query vectors (when its encoder caches
-    them), its readings of questions and the glosses of English ones, so every timed ask
-    encodes and reads its question again.
+    them), its readings of questions, the glosses of English ones and the tokens of both, so
+    every timed ask encodes, tokenizes and reads its question again.
 
     The dev questions repeat across passes; a real new question is never cached. (Caches keyed
     by a passage's text, such as its sentences' part-of-speech tags, stay: every question
@@ -51,6 +51,7 @@ def question_cache_clearer(assistant):
     caches = [getattr(assistant.encoder, "_query_cache", None), assistant.answerer.read,
               assistant.retriever.glossary.glosses]
     clears = [cache.cache_clear for cache in caches if hasattr(cache, "cache_clear")]
+    clears.append(assistant.answerer.tokenizer.forget_questions)
 
     def clear() -> None:
         for cache_clear in clears:

@@ -46,7 +46,7 @@ class LexicalIndex:
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage (float32, shape ``(n,)``); zeros if no token matches."""
-        token_ids = self._bm25.get_tokens_ids(self.tokenizer.tokenize(question))
+        token_ids = self._bm25.get_tokens_ids(self.tokenizer.question_tokens(question))
         if not token_ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(token_ids), dtype=np.float32)

@@ -101,7 +101,7 @@ def question_text(question: str, tokenizer: Tokenizer) -> str:
     """The question normalized, then the pinyin of the quoted phrases it names (``tokenizer``
     knows the library's)."""
     phrases = {normalize(term) for term in tokenizer.extra_words}
-    named = [token for token in tokenizer.tokenize(question) if token in phrases]
+    named = [token for token in tokenizer.question_tokens(question) if token in phrases]
     return " ".join([normalize(question), *romanized(named)])
 
 

@@ -73,6 +73,9 @@ class _OwnWords(dict):
         return dict.get(self, word) if dict.__contains__(self, word) else self.shared.get(word, default)
 
 
+QUESTION_TOKENS_CACHED = 64  # texts: a question and its pieces, for the questions being answered
+
+
 class Tokenizer:
     """jieba search-mode tokenizer, optionally taught extra words (a corpus' own terms)."""
 
@@ -84,10 +87,24 @@ class Tokenizer:
         self.extra_words = tuple(sorted(set(extra_words)))
         for word in self.extra_words:
             self._jieba.add_word(normalize(word))
+        self._question_tokens = functools.lru_cache(maxsize=QUESTION_TOKENS_CACHED)(self._tokens)
 
     def tokenize(self, text: str) -> list[str]:
         """Normalized jieba search-mode tokens with stopwords and punctuation removed."""
-        return [t for t in self._jieba.lcut_for_search(normalize(text)) if _is_token(t)]
+        return list(self._tokens(normalize(text)))
+
+    def question_tokens(self, text: str) -> tuple[str, ...]:
+        """:meth:`tokenize` of a question or a part of it, cached for the last few normalized
+        texts: retrieval tokenizes a question, and the answer step tokenizes it again without its
+        interrogative phrases, which most often leaves the same normalized text."""
+        return self._question_tokens(normalize(text))
+
+    def forget_questions(self) -> None:
+        """Empty the cache of :meth:`question_tokens`."""
+        self._question_tokens.cache_clear()
+
+    def _tokens(self, normalized: str) -> tuple[str, ...]:
+        return tuple(t for t in self._jieba.lcut_for_search(normalized) if _is_token(t))
 
 
 def romanized(tokens: Iterable[str]) -> list[str]:

@@ -24,6 +24,25 @@ def test_tokens_drop_stopwords_and_punctuation() -> None:
     assert not {"有", "多少", "名", "？"} & set(tokens)
 
 
+def test_question_tokens_are_the_tokens_cut_once_per_normalized_text() -> None:
+    tokenizer = Tokenizer()
+    question = "鳳崗辦事處有多少名員工？"
+    tokens = tokenizer.question_tokens(question)
+    assert tokens == tuple(tokenizer.tokenize(question))
+    assert tokenizer.question_tokens(normalize(question)) is tokens  # the same text once normalized
+    tokenizer.forget_questions()
+    assert tokenizer.question_tokens(question) is not tokens
+
+
+def test_an_ask_tokenizes_its_question_once(bm25_assistant) -> None:
+    """Retrieval and the answer step share the tokens of a question its interrogative phrases
+    leave unchanged."""
+    tokenizer = bm25_assistant.answerer.tokenizer
+    tokenizer.forget_questions()
+    bm25_assistant.ask("山东局有多少名党员完成了承诺工作？")
+    assert tokenizer._question_tokens.cache_info().hits >= 1
+
+
 @pytest.mark.parametrize(
     ("simplified", "traditional"),
     [

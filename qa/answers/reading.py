@@ -66,7 +66,7 @@ class Reading:
 def question_terms(question: str, tokenizer: Tokenizer, library_text: str) -> list[str]:
     """The question's content terms, each once, with its question words removed, and each word
     jieba guessed (山东局有几个 → 局有) replaced by the known words inside it (see :func:`known_words`)."""
-    return list(dict.fromkeys(word for token in tokenizer.tokenize(question) for word in known_words(token, library_text)))
+    return list(dict.fromkeys(word for token in tokenizer.question_tokens(question) for word in known_words(token, library_text)))
 
 
 def known_words(token: str, library_text: str) -> list[str]:
@@ -115,7 +115,7 @@ def focus_forms(focus: str, tags: Sequence[tuple[str, str]], tokenizer: Tokenize
         if text.startswith(focus, end) and flag.startswith("n") and not focus.startswith(word):
             focus = word + focus
             break
-    words = tokenizer.tokenize(focus)
+    words = tokenizer.question_tokens(focus)
     if focus in words and focus not in library_text:
         return (focus,)
     return tuple(dict.fromkeys([focus, *words]))
