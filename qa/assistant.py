@@ -133,7 +133,7 @@ class Assistant:
             vectors = None
             if self.encoder is not None:
                 vectors = self.store.sync(stored, self.encoder, progress=self.progress, log=self.log)
-            retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors)
+            retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors, home=self.home)
             tokenizer = retriever.lexical.tokenizer
         else:
             from qa.store_retriever import StoreRetriever

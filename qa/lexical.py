@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -32,17 +33,32 @@ class LexicalIndex:
     questions are tokenized plainly with ``tokenizer``, which knows the corpus' own terms.
     """
 
-    def __init__(self, passage_tokens: Sequence[Sequence[str]], tokenizer: Tokenizer) -> None:
+    def __init__(self, bm25: bm25s.BM25, tokenizer: Tokenizer) -> None:
+        self._bm25 = bm25
         self.tokenizer = tokenizer
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([list(tokens) or [""] for tokens in passage_tokens], show_progress=False)
-        self.size = len(passage_tokens)
+        self.size = int(bm25.scores["num_docs"])
+
+    @classmethod
+    def build(cls, passage_tokens: Sequence[Sequence[str]], tokenizer: Tokenizer) -> LexicalIndex:
+        """Index passages given as their tokens (see :func:`index_tokens`)."""
+        bm25 = bm25s.BM25()
+        bm25.index([list(tokens) or [""] for tokens in passage_tokens], show_progress=False)
+        return cls(bm25, tokenizer)
+
+    @classmethod
+    def load(cls, folder: Path, tokenizer: Tokenizer) -> LexicalIndex:
+        """An index written by :meth:`save`, its questions tokenized with ``tokenizer``."""
+        return cls(bm25s.BM25.load(str(folder)), tokenizer)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder`` (bm25s' format)."""
+        self._bm25.save(str(folder), show_progress=False)
 
     @classmethod
     def from_passages(cls, passages: Sequence[str], tokenizer: Tokenizer | None = None) -> LexicalIndex:
         """Index passage texts, with a tokenizer taught their quoted terms unless one is given."""
         tokenizer = tokenizer or Tokenizer(quoted_terms(passages))
-        return cls([index_tokens(tokenizer, p) for p in passages], tokenizer)
+        return cls.build([index_tokens(tokenizer, p) for p in passages], tokenizer)
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every passage (float32, shape ``(n,)``); zeros if no token matches."""

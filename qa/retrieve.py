@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from qa.english import Glossary, is_english
 from qa.lexical import LexicalIndex, quoted_terms
+from qa.lexical_cache import lexical_index
 from qa.library import Library
 from qa.textnorm import Tokenizer
 
@@ -73,7 +75,10 @@ class Retriever:
         encoder: Encoder | None = None,
         vectors: VectorIndex | None = None,
         fusion: str = "weighted",
+        home: Path | None = None,
     ) -> None:
+        """``home``: where the BM25 index is saved and found again (see :mod:`qa.lexical_cache`);
+        without one it is built in memory."""
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; choose one of {', '.join(RETRIEVERS)}")
         if mode != "bm25" and (encoder is None or vectors is None):
@@ -85,7 +90,8 @@ class Retriever:
         self.fuse = FUSIONS[fusion]
         normalized = [p.normalized for p in library.passages]
         tokenizer = Tokenizer(quoted_terms(normalized))
-        self.lexical = LexicalIndex([tokens for item in library.prepared for tokens in item.tokens], tokenizer)
+        tokens = [tokens for item in library.prepared for tokens in item.tokens]
+        self.lexical = lexical_index(tokens, tokenizer, home) if home is not None else LexicalIndex.build(tokens, tokenizer)
         self.glossary = Glossary("\n".join(normalized), tokenizer)
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
