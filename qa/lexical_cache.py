@@ -9,6 +9,7 @@ does not load, or does not hold as many passages as asked for, is built again. T
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -33,12 +34,13 @@ def lexical_index(passage_tokens: Sequence[Sequence[str]], tokenizer: Tokenizer,
     path = folder / tokens_key(passage_tokens)
     if path.is_dir():
         try:
-            index = LexicalIndex.load(path, tokenizer)
-            if index.size == len(passage_tokens):
-                os.utime(path)  # most recently used
-                return index
+            saved = LexicalIndex.load(path, tokenizer)
         except Exception:  # noqa: BLE001 - a damaged index (any error of bm25s' or numpy's reading) is built again
-            pass
+            saved = None
+        if saved is not None and saved.size == len(passage_tokens):
+            with contextlib.suppress(OSError):
+                os.utime(path)  # most recently used
+            return saved
         shutil.rmtree(path, ignore_errors=True)
     index = LexicalIndex.build(passage_tokens, tokenizer)
     _save(index, path)

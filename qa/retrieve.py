@@ -90,8 +90,9 @@ class Retriever:
         self.fuse = FUSIONS[fusion]
         normalized = [p.normalized for p in library.passages]
         tokenizer = Tokenizer(quoted_terms(normalized))
-        tokens = [tokens for item in library.prepared for tokens in item.tokens]
-        self.lexical = lexical_index(tokens, tokenizer, home) if home is not None else LexicalIndex.build(tokens, tokenizer)
+        passage_tokens = [tokens for item in library.prepared for tokens in item.tokens]
+        self.lexical = (lexical_index(passage_tokens, tokenizer, home) if home is not None
+                        else LexicalIndex.build(passage_tokens, tokenizer))
         self.glossary = Glossary("\n".join(normalized), tokenizer)
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
