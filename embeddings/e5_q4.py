@@ -10,11 +10,8 @@ The network is a BERT encoder whose position table already starts at position 0.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from tokenizers.models import Unigram
 from tqdm import tqdm
 
 from embeddings.charsmap import build_precompiled_charsmap
+from embeddings.home import staged_dir
 
 MAGIC = b"E5S1"
 DTYPE_F32 = 0
@@ -344,21 +342,6 @@ def convert_e5_q4(bin_path: Path, out_dir: Path, progress: bool = True) -> Path:
     return out_dir
 
 
-@contextmanager
-def staged_dir(out_dir: Path) -> Iterator[Path]:
-    """A temp folder beside `out_dir` that, if the block succeeds, is fsynced and renamed over `out_dir`."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir()
-    try:
-        yield tmp_dir
-        _fsync_tree(tmp_dir)
-        _replace_dir(tmp_dir, out_dir)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-
-
 def _write_marker(directory: Path) -> None:
     """Record the source model and every file's size; `is_complete` checks them."""
     sizes = {path.relative_to(directory).as_posix(): path.stat().st_size for path in sorted(directory.rglob("*")) if path.is_file()}
@@ -381,19 +364,3 @@ def remove_partial_conversions(out_dir: Path) -> None:
     for leftover in out_dir.parent.glob(f".{out_dir.name}.*-*"):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-
-
-def _replace_dir(src: Path, dst: Path) -> None:
-    """Move `src` to `dst`; an existing `dst` is moved aside first and then deleted."""
-    old = dst.parent / f".{dst.name}.old-{os.getpid()}"
-    if dst.exists():
-        os.replace(dst, old)
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)

@@ -222,7 +222,8 @@ def export_onnx(folder: Path, reason: str) -> None:
     import torch
     from transformers import AutoModel
 
-    from embeddings.e5_q4 import remove_partial_conversions, staged_dir
+    from embeddings.e5_q4 import remove_partial_conversions
+    from embeddings.home import staged_dir
 
     print(f"report-qa: exporting {DEFAULT_MODEL} to ONNX (reason: {reason})", file=sys.stderr, flush=True)
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()

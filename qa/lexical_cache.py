@@ -19,6 +19,7 @@ from pathlib import Path
 
 import bm25s
 
+from embeddings.home import staged_dir
 from qa.lexical import LexicalIndex
 from qa.textnorm import Tokenizer
 
@@ -58,17 +59,13 @@ def tokens_key(passage_tokens: Sequence[Sequence[str]]) -> str:
 
 
 def _save(index: LexicalIndex, path: Path) -> None:
-    """Write ``index`` to a temp folder beside ``path`` and rename it into place (a process that
-    saved the same index first wins; a failed save leaves no index behind)."""
-    staging = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    """Write ``index`` to ``path`` through a temp folder (see :func:`embeddings.home.staged_dir`);
+    an unwritable or full disk only skips the saving."""
     try:
-        shutil.rmtree(staging, ignore_errors=True)
-        index.save(staging)
-        os.rename(staging, path)
+        with staged_dir(path) as staging:
+            index.save(staging)
     except OSError:
-        pass  # a read-only or full disk, or another process renamed its copy first: answer without saving
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        pass
 
 
 def _remove_old(folder: Path) -> None:
