@@ -209,5 +209,7 @@ def test_search_edge_cases(encoder):
     assert scores.dtype == np.float32 and ids.dtype == np.int64
     assert index.search(one, k=0)[1].shape == (1, 0)
     every = index.scores(one)
-    assert every.shape == (6,) and int(np.argmax(every)) == 2
-    assert len(VectorIndex(np.empty((0, encoder.dim), dtype=np.float32), encoder.dim)) == 0
+    assert every.shape == (6,) and every.dtype == np.float32 and int(np.argmax(every)) == 2
+    np.testing.assert_allclose(every[ids[0]], scores[0], rtol=1e-6)  # the search's scores, by position
+    empty = VectorIndex(np.empty((0, encoder.dim), dtype=np.float32), encoder.dim)
+    assert len(empty) == 0 and empty.scores(one).shape == (0,)
