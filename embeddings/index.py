@@ -17,8 +17,6 @@ class VectorIndex:
         self.index = faiss.IndexFlatIP(dim)
         if len(vectors):
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        # the index's own storage, read in place (it is never added to again)
-        self._stored = faiss.rev_swig_ptr(self.index.get_xb(), self.index.ntotal * dim).reshape(-1, dim)
 
     def __len__(self) -> int:
         return self.index.ntotal
@@ -33,5 +31,7 @@ class VectorIndex:
 
     def scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Inner product of one query with every passage, in passage order (float32, shape ``(n,)``):
-        one product with the stored vectors (a search for all of them would also sort them)."""
-        return self._stored @ np.asarray(query_vector, dtype=np.float32)
+        one product with the index's stored vectors, read in place (a search for all of them
+        would also sort them)."""
+        stored = faiss.rev_swig_ptr(self.index.get_xb(), self.index.ntotal * self.index.d)
+        return stored.reshape(-1, self.index.d) @ np.asarray(query_vector, dtype=np.float32)
