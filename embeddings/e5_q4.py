@@ -10,7 +10,6 @@ The network is a BERT encoder whose position table already starts at position 0.
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,10 +356,3 @@ def is_complete(directory: Path) -> bool:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
 
-
-def remove_partial_conversions(out_dir: Path) -> None:
-    """Delete temp folders that interrupted writes of `out_dir` (`staged_dir`) left behind (callers hold a lock)."""
-    out_dir = Path(out_dir)
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.*-*"):
-        if leftover.is_dir():
-            shutil.rmtree(leftover, ignore_errors=True)

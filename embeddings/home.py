@@ -67,6 +67,15 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
+def remove_staged_leftovers(out_dir: Path) -> None:
+    """Delete the temp folders that interrupted writes of `out_dir` (:func:`staged_dir`) left
+    behind (callers hold a lock: another writer's folder would go too)."""
+    out_dir = Path(out_dir)
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.*-*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _fsync_tree(directory: Path) -> None:
     for path in directory.rglob("*"):
         if path.is_file():

