@@ -61,11 +61,8 @@ def tokens_key(passage_tokens: Sequence[Sequence[str]]) -> str:
 def _save(index: LexicalIndex, path: Path) -> None:
     """Write ``index`` to ``path`` through a temp folder (see :func:`embeddings.home.staged_dir`);
     an unwritable or full disk only skips the saving."""
-    try:
-        with staged_dir(path) as staging:
-            index.save(staging)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), staged_dir(path) as staging:
+        index.save(staging)
 
 
 def _remove_old(folder: Path) -> None:

@@ -81,7 +81,7 @@ def read_ahead(passage: LibraryPassage) -> None:
         qtype.read_ahead(text)
 
 
-def coverage(reading: Reading, text: str, stated: Collection[str] = ()) -> float:
+def coverage(reading: Reading, text: str, stated: Collection[str]) -> float:
     """Weighted share of the question's key terms that normalized ``text`` states, counting those
     of ``stated`` (the terms its context states) as stated too; 0 without any key term."""
     total = sum(reading.weights.values())
