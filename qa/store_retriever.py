@@ -33,7 +33,7 @@ from qa.retrieve import FUSIONS, RETRIEVERS, Candidate, RetrieverName
 from qa.textnorm import Tokenizer, normalize, romanized
 
 if TYPE_CHECKING:
-    from embeddings.encoder import TextEncoder
+    from embeddings.text_encoder import TextEncoder
     from embeddings.stores.milvus_search import MilvusCollection, PassageKey
 
 CANDIDATES = 100  # hits asked of each search

@@ -15,7 +15,8 @@ import pytest
 
 from embeddings import DEFAULT_MODEL, Encoder, resolve_model
 from embeddings.e5_q4 import MARKER_FILE, build_tokenizer, dequantize_q4_0, is_complete, read_e5_q4
-from embeddings.models import ONNX_MODEL, PREPARED_DEFAULT_DIR, _cached_snapshot, prompts_for
+from embeddings.models import _cached_snapshot, prompts_for
+from embeddings.prepared import ONNX_MODEL, PREPARED_DEFAULT_DIR
 from embeddings.trimmed_tokenizer import TRIMMED_TOKENIZER
 from embeddings.word_embeddings import WORD_EMBEDDINGS
 

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import DEV_GOLD, ROOT
 from embeddings import Encoder, load_encoder
-from embeddings.models import ONNX_MODEL, PREPARED_DEFAULT_DIR
 from embeddings.onnx_encoder import OnnxEncoder
+from embeddings.prepared import ONNX_MODEL, PREPARED_DEFAULT_DIR
 from qa.ingest import read_report
 from qa.passages import passage_text
 

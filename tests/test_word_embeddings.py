@@ -16,8 +16,8 @@ from onnx import helper, numpy_helper
 
 from embeddings import resolve_model
 from embeddings.e5_q4 import MARKER_FILE
-from embeddings.models import ONNX_MODEL
 from embeddings.onnx_encoder import OnnxEncoder
+from embeddings.prepared import ONNX_MODEL
 from embeddings.word_embeddings import (
     TOKEN_IDS_INPUT,
     WORD_EMBEDDINGS,

@@ -1,11 +1,10 @@
 """Where a library's passages are indexed, chosen by ``--store URI`` or ``$REPORT_QA_STORE``.
+May import the rest of ``embeddings`` (never ``qa``); pymilvus only when a Milvus store is chosen.
 
 - ``faiss`` (default): vectors cached under ``$REPORT_QA_HOME/index/``, FAISS and BM25 in this
   process (:mod:`embeddings.stores.local`).
 - ``milvus:PATH.db``: a Milvus Lite file; ``http://HOST:PORT`` or ``https://…``: a Milvus server
   or cluster, with the token from ``$MILVUS_TOKEN`` when set (:mod:`embeddings.stores.milvus`).
-
-pymilvus is imported only when a Milvus store is chosen.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import astuple, dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from embeddings.encoder import TextEncoder
+    from embeddings.text_encoder import TextEncoder
 
 LOCAL_URI = "faiss"
 ROWS_VERSION = 1  # part of every document key: bump when the rows a store keeps change

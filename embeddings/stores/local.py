@@ -12,7 +12,7 @@ from embeddings.stores.base import LOCAL_URI, Log, StoredLibrary, vector_inputs
 from embeddings.vector_store import VectorStore, store_directory
 
 if TYPE_CHECKING:
-    from embeddings.encoder import TextEncoder
+    from embeddings.text_encoder import TextEncoder
     from embeddings.index import VectorIndex
 
 

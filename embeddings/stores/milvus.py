@@ -35,7 +35,7 @@ from embeddings.stores.milvus_search import MilvusCollection, milvus_errors
 from embeddings.vector_store import VectorStore, store_directory
 
 if TYPE_CHECKING:
-    from embeddings.encoder import TextEncoder
+    from embeddings.text_encoder import TextEncoder
 
 CONNECT_TIMEOUT_S = 5.0
 INSERT_BATCH = 256

@@ -20,7 +20,7 @@ from qa.answers.highlight import answer_units
 from qa.library import Library
 
 if TYPE_CHECKING:
-    from embeddings.encoder import TextEncoder
+    from embeddings.text_encoder import TextEncoder
 
 UNITS_FOLDER = "units"
 
