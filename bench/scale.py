@@ -28,10 +28,10 @@ import numpy as np
 from bench.common import log, percentile_ms
 from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, synthetic_corpus
 from qa.document import Document
+from qa.language.textnorm import Tokenizer
 from qa.lexical import LexicalIndex, index_tokens, quoted_terms
 from qa.passages import passage_text
 from qa.retrieve import weighted_fusion
-from qa.textnorm import Tokenizer
 
 TOP_K = 10
 CANDIDATES = 100  # per retriever, for the hybrid

@@ -41,12 +41,12 @@ from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage, open
 from embeddings.stores.milvus_schema import collection_names
 from embeddings.stores.milvus_search import MilvusCollection
 from qa.document import Document
+from qa.language.textnorm import Tokenizer, normalize, romanized
 from qa.lexical import quoted_terms
 from qa.passages import passage_text
 from qa.retrieve import weighted_fusion
 from qa.store_documents import LEXICAL_ANALYZER
 from qa.store_retriever import CANDIDATES, LexicalQuery, question_text, rank, store_signals
-from qa.textnorm import Tokenizer, normalize, romanized
 
 DOCUMENT_SIZE = 100  # paragraphs per synthetic document
 STORE_QUERIES = 20  # dev questions asked of the store (Milvus Lite takes seconds per BM25 search at 100k)

@@ -3,7 +3,7 @@
 from qa.assistant import Assistant
 from qa.document import Document, Paragraph, Section, Sentence
 from qa.ingest import ReportError, read_report
-from qa.question import QuestionError
+from qa.language.question import QuestionError
 from qa.results import Answer, Citation, Highlight, Passage
 
 __all__ = [

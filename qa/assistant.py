@@ -16,8 +16,8 @@ from qa.answers import RERANK_DEPTH, Answerer
 from qa.answers.unit_vectors import unit_vectors
 from qa.doccache import DocumentCache
 from qa.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.language.question import clean_question
 from qa.library import UPLOADS_PREFIX, Library, read_library, summary
-from qa.question import clean_question
 from qa.results import Answer, Citation, Passage
 from qa.retrieve import Retriever, RetrieverName
 
@@ -151,7 +151,7 @@ class Assistant:
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K, documents: Sequence[str] | None = None) -> Answer:
         """Answer one question from the whole library, or only from ``documents`` (sources).
 
-        Raises :class:`qa.question.QuestionError` for an unaskable question and
+        Raises :class:`qa.language.question.QuestionError` for an unaskable question and
         :class:`UnknownDocument` for a source the library does not hold.
         """
         question = clean_question(question)

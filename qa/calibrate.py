@@ -29,7 +29,7 @@ import numpy as np
 from qa.answers.decide import MODEL_FILE, RERANK_DEPTH
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
 from qa.evaluate import GoldQuestion, contains_evidence, read_gold
-from qa.question import clean_question
+from qa.language.question import clean_question
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "unanswerable",

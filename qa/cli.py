@@ -14,8 +14,8 @@ from embeddings.stores import StoreError, open_store
 from qa.assistant import DEFAULT_TOP_K, Assistant, UnknownDocument, default_report
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.ingest import ReportError
+from qa.language.question import QuestionError, clean_question
 from qa.library import read_library, summary
-from qa.question import QuestionError, clean_question
 from qa.results import Answer, refusal
 from qa.retrieve import RETRIEVERS
 

@@ -18,9 +18,9 @@ from typing import Any
 from embeddings.home import atomic_write, read_json_object
 from qa.document import Document, Paragraph, Section, Sentence
 from qa.ingest import read_report
+from qa.language.textnorm import Tokenizer, normalize, romanized
 from qa.lexical import quoted_terms
 from qa.passages import passage_text
-from qa.textnorm import Tokenizer, normalize, romanized
 
 CACHE_VERSION = 2  # 2: words and their pinyin apart
 DOCUMENTS_DIR = "documents"
@@ -35,8 +35,8 @@ class PreparedDocument:
         document: the parsed report.
         sha256: hash of the file's bytes.
         words: per paragraph, the jieba tokens of its passage text (what the answer checks read).
-        pinyin: per paragraph, the pinyin of its Chinese words (see :func:`qa.textnorm.romanized`).
-        normalized: per paragraph, its passage text normalized (see :func:`qa.textnorm.normalize`).
+        pinyin: per paragraph, the pinyin of its Chinese words (see :func:`qa.language.textnorm.romanized`).
+        normalized: per paragraph, its passage text normalized (see :func:`qa.language.textnorm.normalize`).
     """
 
     document: Document

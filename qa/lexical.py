@@ -9,7 +9,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from qa.textnorm import Tokenizer, romanized
+from qa.language.textnorm import Tokenizer, romanized
 
 _QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。！？；]{2,12})[”」』\"]")
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import bm25s
 
 from embeddings.home import staged_dir
+from qa.language.textnorm import Tokenizer
 from qa.lexical import LexicalIndex
-from qa.textnorm import Tokenizer
 
 CACHE_DIR = Path("index") / "bm25"
 FORMAT_VERSION = 1

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from qa.english import Glossary, is_english
+from qa.language.english import Glossary, is_english
+from qa.language.textnorm import Tokenizer
 from qa.lexical import LexicalIndex, quoted_terms
 from qa.lexical_cache import lexical_index
 from qa.library import Library
-from qa.textnorm import Tokenizer
 
 if TYPE_CHECKING:
     from embeddings import Encoder, VectorIndex
@@ -99,7 +99,7 @@ class Retriever:
         """Each retriever's score for every passage, keyed ``bm25`` and ``dense``.
 
         :meth:`search` adds ``fused`` in hybrid mode, so a person sees how the blend was made.
-        BM25 matches an English question with the report's words for it (see :mod:`qa.english`).
+        BM25 matches an English question with the report's words for it (see :mod:`qa.language.english`).
         The query is encoded first, so that all of the question's Python work runs after it in
         one stretch (the encode streams the model's weights through the CPU caches; what runs
         before and after it starts cold twice).

@@ -16,8 +16,8 @@ from typing import Any
 
 from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage
 from qa.doccache import PreparedDocument
+from qa.language.textnorm import STOPWORDS
 from qa.library import Library
-from qa.textnorm import STOPWORDS
 
 PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】「」『』…—·～,.;:?!\"'()[]{}<>%/-+*&#@=_|~`"
 LEXICAL_ANALYZER: dict[str, Any] = {

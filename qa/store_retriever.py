@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.english import Glossary, is_english
+from qa.language.english import Glossary, is_english
+from qa.language.textnorm import Tokenizer, normalize, romanized
 from qa.lexical import quoted_terms
 from qa.library import Library
 from qa.retrieve import FUSIONS, RETRIEVERS, Candidate, RetrieverName
-from qa.textnorm import Tokenizer, normalize, romanized
 
 if TYPE_CHECKING:
-    from embeddings.text_encoder import TextEncoder
     from embeddings.stores.milvus_search import MilvusCollection, PassageKey
+    from embeddings.text_encoder import TextEncoder
 
 CANDIDATES = 100  # hits asked of each search
 FUSION = FUSIONS["weighted"]

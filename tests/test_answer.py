@@ -1,4 +1,4 @@
-"""Highlights, question types, attributes and abstention (qa.answers, qa.qtype)."""
+"""Highlights, question types, attributes and abstention (qa.answers, qa.language.qtype)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import qtype
 from qa.evaluate import read_gold
-from qa.qtype import QType
+from qa.language import qtype
+from qa.language.qtype import QType
 
 DATA = Path(__file__).resolve().parent / "data"
 UNANSWERABLE = DATA / "unanswerable.jsonl"
@@ -180,8 +180,8 @@ def test_quantities_read_the_unit_after_the_all_purpose_classifier():
 
 
 def test_common_words_weigh_less_than_the_fact_asked_about():
-    from qa.keyterms import specificity, term_weights
-    from qa.postags import tag
+    from qa.language.keyterms import specificity, term_weights
+    from qa.language.postags import tag
 
     assert 0 < specificity("现在") < specificity("单位") < specificity("硕士") <= 1
     assert specificity("不在任何词表里的词") == 1.0
@@ -307,7 +307,7 @@ def test_why_and_how_questions_highlight_the_reason_and_the_means(assistant):
 
 
 def test_passages_read_ahead_leave_nothing_to_tag_for_the_first_questions(assistant):
-    from qa.postags import tagged
+    from qa.language.postags import tagged
 
     assistant.answerer.read_ahead()
     before = tagged.cache_info()

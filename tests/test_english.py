@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.english import (
+from qa.evaluate import evaluate, read_gold
+from qa.language.english import (
     Glossary,
     _read_dictionary_table,
     dictionary_path,
@@ -17,9 +18,8 @@ from qa.english import (
     is_english,
     lemmas,
 )
-from qa.evaluate import evaluate, read_gold
-from qa.qtype import QType
-from qa.textnorm import Tokenizer, normalize
+from qa.language.qtype import QType
+from qa.language.textnorm import Tokenizer, normalize
 
 DATA = Path(__file__).resolve().parent / "data"
 

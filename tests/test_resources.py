@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.resources import CACHE_DIR, cached, stable_hash
+from qa.language.resources import CACHE_DIR, cached, stable_hash
 
 from conftest import ROOT
 
@@ -38,7 +38,7 @@ def test_a_table_is_built_once_and_rebuilt_when_its_source_changes_or_it_is_dama
 
 
 def test_stable_hash_is_the_same_in_another_process() -> None:
-    code = "from qa.resources import stable_hash; print(stable_hash('凤岗办事处'))"
+    code = "from qa.language.resources import stable_hash; print(stable_hash('凤岗办事处'))"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     other = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert int(other.stdout) == stable_hash("凤岗办事处") != stable_hash("凤岗办事")
@@ -49,8 +49,8 @@ import importlib.util
 import pathlib
 import sys
 
-from qa import postags
-from qa.textnorm import base_jieba
+from qa.language import postags
+from qa.language.textnorm import base_jieba
 
 tagger = postags._tagger()
 import jieba.posseg
@@ -78,7 +78,7 @@ def test_word_tags_are_jiebas_keyed_by_its_dictionary_words(tmp_path: Path) -> N
 
 
 def test_word_tags_saved_for_another_dictionary_order_are_refused() -> None:
-    from qa.postags import _dump_tags, _load_tags
+    from qa.language.postags import _dump_tags, _load_tags
 
     words = {"甲": 1, "乙": 2}
     data = _dump_tags(words, {"甲": "n", "乙": "v"})

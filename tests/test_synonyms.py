@@ -1,4 +1,4 @@
-"""Chinese synonyms from HIT 同义词词林（扩展版） (qa.synonyms)."""
+"""Chinese synonyms from HIT 同义词词林（扩展版） (qa.language.synonyms)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from qa.synonyms import NEAR, RELATED, SYNONYM, Thesaurus, size_factor, thesaurus
+from qa.language.synonyms import NEAR, RELATED, SYNONYM, Thesaurus, size_factor, thesaurus
 
 TREE = {
     "C": {"tag": "时间", "sub": {"a": {"tag": "", "sub": {"25": {"tag": "", "sub": {"A": {"tag": "节日", "sub": {

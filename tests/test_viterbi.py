@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from qa import postags
-from qa.textnorm import normalize
-from qa.viterbi import ArrayViterbi
+from qa.language import postags
+from qa.language.textnorm import normalize
+from qa.language.viterbi import ArrayViterbi
 
 from conftest import TEST_DATA
 

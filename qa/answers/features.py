@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa import qtype
 from qa.answers.highlight import normalized_sentences
 from qa.answers.reading import Reading
-from qa.english import is_english
-from qa.qtype import QType, QuestionType
+from qa.language import qtype
+from qa.language.english import is_english
+from qa.language.qtype import QType, QuestionType
+from qa.language.textnorm import normalize
 from qa.retrieve import Candidate
-from qa.textnorm import normalize
 
 if TYPE_CHECKING:
     from qa.answers.answerer import Answerer

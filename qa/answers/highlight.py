@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa import qtype
 from qa.answers.reading import Reading
 from qa.document import Paragraph, Sentence
-from qa.english import asks_list_english
+from qa.language import qtype
+from qa.language.english import asks_list_english
+from qa.language.qtype import QType
+from qa.language.textnorm import normalize
 from qa.library import LibraryPassage
 from qa.passages import passage_context
-from qa.qtype import QType
 from qa.results import Highlight
-from qa.textnorm import normalize
 
 if TYPE_CHECKING:
     from qa.answers.answerer import Answerer
@@ -73,7 +73,7 @@ def passage_topic(passage: LibraryPassage) -> str:
 
 def read_ahead(passage: LibraryPassage) -> None:
     """Read ``passage`` as the checks and highlights read it: its topic, its sentences and answer
-    units, and their clauses (see :func:`qa.qtype.read_ahead`), into their caches."""
+    units, and their clauses (see :func:`qa.language.qtype.read_ahead`), into their caches."""
     passage_topic(passage)
     paragraph = passage.paragraph
     normalized_units(paragraph)  # matched as they are; the checks read the units as written

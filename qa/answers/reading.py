@@ -1,10 +1,10 @@
 """What a question asks: its key terms, the forms and synonyms that state them, and the
 attribute it asks of its subject.
 
-A Chinese question's key terms are its jieba tokens weighted by :mod:`qa.keyterms`; each is
-stated by itself, and less surely by a Cilin synonym (:mod:`qa.synonyms`). An English
+A Chinese question's key terms are its jieba tokens weighted by :mod:`qa.language.keyterms`; each is
+stated by itself, and less surely by a Cilin synonym (:mod:`qa.language.synonyms`). An English
 question's key terms are its content words, stated by the report's words for them
-(:mod:`qa.english`).
+(:mod:`qa.language.english`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from qa import keyterms, qtype, synonyms
-from qa.english import Glossary, english_kind
-from qa.postags import tag
-from qa.qtype import QuestionType
-from qa.textnorm import Tokenizer, base_jieba, normalize
+from qa.language import keyterms, qtype, synonyms
+from qa.language.english import Glossary, english_kind
+from qa.language.postags import tag
+from qa.language.qtype import QuestionType
+from qa.language.textnorm import Tokenizer, base_jieba, normalize
 
 FOCUS_CLOSENESS = 0.5  # a synonym this close names the asked-for noun as well as the noun itself
 UNGLOSSED_FACTOR = 0.5  # weight of an English word with no report word for it, against a never-used term

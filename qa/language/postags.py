@@ -3,8 +3,8 @@ and light.
 
 Importing ``jieba.posseg`` reads the dictionary file's tags again (0.4 s, 46 MiB) and spells out
 its HMM tables as Python modules (30 MiB); here the tables come from jieba's own pickles and the
-word tags from a compact cache (see :mod:`qa.resources`), keyed by the dictionary's own strings.
-The HMM is decoded by :class:`qa.viterbi.ArrayViterbi`, which finds jieba's paths faster.
+word tags from a compact cache (see :mod:`qa.language.resources`), keyed by the dictionary's own strings.
+The HMM is decoded by :class:`qa.language.viterbi.ArrayViterbi`, which finds jieba's paths faster.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import sys
 import types
 from pathlib import Path
 
-from qa.resources import cached
-from qa.textnorm import base_jieba, normalize
-from qa.viterbi import ArrayViterbi
+from qa.language.resources import cached
+from qa.language.textnorm import base_jieba, normalize
+from qa.language.viterbi import ArrayViterbi
 
 _HMM_TABLES = ("char_state_tab", "prob_start", "prob_trans", "prob_emit")
 _UNTAGGED = 255

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.resources import cached, stable_hash
+from qa.language.resources import cached, stable_hash
 
 _QUESTION_WORD = re.compile(r"几|哪|谁|什么|多少|多长|多大|多久|怎|啥|何")
 _POS_FACTORS = (("n", 1.0), ("eng", 1.0), ("l", 1.0), ("t", 1.0), ("vn", 1.0))
@@ -40,7 +40,7 @@ class _SpecificityTable:
 
     Words at or above the median, and words the table lacks, are fully specific and not stored.
     The other 130,000 are held as sorted 64-bit stable string hashes with a float16 ratio each
-    (about 1.3 MB, against 14 MB for a dict), cached on disk (see :mod:`qa.resources`).
+    (about 1.3 MB, against 14 MB for a dict), cached on disk (see :mod:`qa.language.resources`).
     """
 
     hashes: np.ndarray

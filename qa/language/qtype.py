@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-from qa.postags import tag, tagged
-from qa.textnorm import normalize
+from qa.language.postags import tag, tagged
+from qa.language.textnorm import normalize
 
 
 class QType(StrEnum):
