@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.document import Document
+from qa.documents.document import Document
 
 SEED = 20261125
 MIN_SENTENCES, MAX_SENTENCES = 3, 7

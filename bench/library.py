@@ -56,7 +56,7 @@ def write_library(folder: Path, headings: Sequence[str], paragraphs: Sequence[st
 def run_library(assistant, questions: Sequence[str], home: Path, scratch: Path, runs: int = 3) -> dict[str, object]:
     """Build, add one, warm start and warm ask over a 200-report library (see the module doc)."""
     from qa import Assistant
-    from qa.library import read_library
+    from qa.documents.library import read_library
 
     sources = read_library(LIBRARY_TEXTS, home).documents + assistant.library.documents
     headings, paragraphs = paragraph_pool(sources)

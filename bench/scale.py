@@ -27,10 +27,10 @@ import numpy as np
 
 from bench.common import log, percentile_ms
 from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, synthetic_corpus
-from qa.document import Document
-from qa.language.textnorm import Tokenizer
-from qa.lexical import LexicalIndex, index_tokens, quoted_terms
-from qa.passages import passage_text
+from qa.documents.document import Document
+from qa.documents.passages import passage_text
+from qa.language.textnorm import Tokenizer, quoted_terms
+from qa.lexical import LexicalIndex, index_tokens
 from qa.retrieve import weighted_fusion
 
 TOP_K = 10

@@ -40,12 +40,11 @@ from embeddings.home import atomic_write
 from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage, open_store
 from embeddings.stores.milvus_schema import collection_names
 from embeddings.stores.milvus_search import MilvusCollection
-from qa.document import Document
-from qa.language.textnorm import Tokenizer, normalize, romanized
-from qa.lexical import quoted_terms
-from qa.passages import passage_text
+from qa.documents.document import Document
+from qa.documents.passages import passage_text
+from qa.documents.stored import LEXICAL_ANALYZER
+from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
 from qa.retrieve import weighted_fusion
-from qa.store_documents import LEXICAL_ANALYZER
 from qa.store_retriever import CANDIDATES, LexicalQuery, question_text, rank, store_signals
 
 DOCUMENT_SIZE = 100  # paragraphs per synthetic document

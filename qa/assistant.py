@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from qa.answers import RERANK_DEPTH, Answerer
 from qa.answers.unit_vectors import unit_vectors
-from qa.doccache import DocumentCache
-from qa.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.documents.cache import DocumentCache
+from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.documents.library import UPLOADS_PREFIX, Library, read_library, summary
 from qa.language.question import clean_question
-from qa.library import UPLOADS_PREFIX, Library, read_library, summary
 from qa.results import Answer, Citation, Passage
 from qa.retrieve import Retriever, RetrieverName
 
@@ -126,7 +126,7 @@ class Assistant:
 
     def _index(self, library: Library) -> _Indexes:
         """Bring the store in step with ``library``; the retriever and answerer over it."""
-        from qa.store_documents import stored_library
+        from qa.documents.stored import stored_library
 
         stored = stored_library([self.report, *([self.uploads] if self.uploads else [])], library)
         if self.store.in_process:

@@ -12,10 +12,10 @@ from pathlib import Path
 from embeddings.models import ModelUnavailable
 from embeddings.stores import StoreError, open_store
 from qa.assistant import DEFAULT_TOP_K, Assistant, UnknownDocument, default_report
+from qa.documents.ingest import ReportError
+from qa.documents.library import read_library, summary
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
-from qa.ingest import ReportError
 from qa.language.question import QuestionError, clean_question
-from qa.library import read_library, summary
 from qa.results import Answer, refusal
 from qa.retrieve import RETRIEVERS
 
@@ -142,7 +142,7 @@ def _marked(text: str, highlights) -> str:
 def _list(args: argparse.Namespace) -> int:
     from embeddings import report_qa_home
 
-    from qa.store_documents import stored_library
+    from qa.documents.stored import stored_library
 
     home = report_qa_home()
     store = open_store(args.store, home)

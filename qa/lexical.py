@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from qa.language.textnorm import Tokenizer, romanized
-
-_QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。！？；]{2,12})[”」』\"]")
-
-
-def quoted_terms(texts: Sequence[str]) -> list[str]:
-    """Phrases a corpus puts in quotes (names of campaigns, slogans, brands): its own terms."""
-    return sorted({match.group(1) for text in texts for match in _QUOTED.finditer(text)})
+from qa.language.textnorm import Tokenizer, quoted_terms, romanized
 
 
 def index_tokens(tokenizer: Tokenizer, passage: str) -> list[str]:

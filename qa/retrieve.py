@@ -1,7 +1,7 @@
 """Rank a library's passages for a question: BM25, dense vectors, or both fused.
 
 Each paragraph is indexed with its document title, section heading and sub-heading (see
-:mod:`qa.passages`); BM25 statistics and the fusion's normalization span the whole library,
+:mod:`qa.documents.passages`); BM25 statistics and the fusion's normalization span the whole library,
 or the documents a question is limited to.
 """
 
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from qa.documents.library import Library
 from qa.language.english import Glossary, is_english
-from qa.language.textnorm import Tokenizer
-from qa.lexical import LexicalIndex, quoted_terms
+from qa.language.textnorm import Tokenizer, quoted_terms
+from qa.lexical import LexicalIndex
 from qa.lexical_cache import lexical_index
-from qa.library import Library
 
 if TYPE_CHECKING:
     from embeddings import Encoder, VectorIndex

@@ -14,7 +14,7 @@ Milvus Lite its top 10 agrees with the local fusion over all passages at 0.95, M
 An English question is scored as :meth:`qa.retrieve.Retriever.signals` scores it: its own words,
 plus for each of its words the best of the report's words for it (all searched in one request).
 A phrase the library puts in quotes (“三个着力”) is one word to the local BM25, which learns it;
-Milvus' jieba splits it. Both index its pinyin (see :mod:`qa.store_documents`), so the question
+Milvus' jieba splits it. Both index its pinyin (see :mod:`qa.documents.stored`), so the question
 also names such a phrase by its pinyin.
 """
 
@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa.documents.library import Library
 from qa.language.english import Glossary, is_english
-from qa.language.textnorm import Tokenizer, normalize, romanized
-from qa.lexical import quoted_terms
-from qa.library import Library
+from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
 from qa.retrieve import FUSIONS, RETRIEVERS, Candidate, RetrieverName
 
 if TYPE_CHECKING:

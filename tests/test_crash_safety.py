@@ -64,7 +64,7 @@ def seed_key(seed_report: Path, model_dir: Path) -> str:
     """The name of the seed report's vector files in that folder."""
     from embeddings.models import model_identity
     from embeddings.vector_store import VectorStore
-    from qa.doccache import prepare
+    from qa.documents.cache import prepare
 
     from qa import read_report
 

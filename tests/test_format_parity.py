@@ -9,8 +9,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from qa.document import Document
-from qa.ingest import read_report
+from qa.documents.document import Document
+from qa.documents.ingest import read_report
 
 from test_ingest import SEED_HEADINGS, assert_offsets_round_trip
 from test_readers import CHROMIUM, chromium_pdf

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.ingest import ReportError, decode_report, read_report
-from qa.readers.text import parse_report
-from qa.structure import split_sentences
+from qa.documents.ingest import ReportError, decode_report, read_report
+from qa.documents.readers.text import parse_report
+from qa.documents.structure import split_sentences
 
 from conftest import TEST_DATA
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qa.assistant import Assistant
-from qa.language.textnorm import Tokenizer, normalize
-from qa.lexical import LexicalIndex, quoted_terms
+from qa.language.textnorm import Tokenizer, normalize, quoted_terms
+from qa.lexical import LexicalIndex
 
 
 @pytest.fixture(scope="module")

@@ -134,8 +134,8 @@ class Synced:
         self.folder, self.home, self.encoder = folder, home, encoder
 
     def library(self):
-        from qa.library import read_library
-        from qa.store_documents import stored_library
+        from qa.documents.library import read_library
+        from qa.documents.stored import stored_library
 
         return stored_library([self.folder], read_library(self.folder, self.home))
 

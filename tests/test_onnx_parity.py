@@ -17,8 +17,8 @@ from conftest import DEV_GOLD, ROOT
 from embeddings import Encoder, load_encoder
 from embeddings.onnx_encoder import OnnxEncoder
 from embeddings.prepared import ONNX_MODEL, PREPARED_DEFAULT_DIR
-from qa.ingest import read_report
-from qa.passages import passage_text
+from qa.documents.ingest import read_report
+from qa.documents.passages import passage_text
 
 QUERY_PATH_IMPORTS = """
 import sys

@@ -15,9 +15,9 @@ import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from qa.ingest import ReportError, read_report
-from qa.readers.pdf import repair_radicals
-from qa.structure import join_lines
+from qa.documents.ingest import ReportError, read_report
+from qa.documents.readers.pdf import repair_radicals
+from qa.documents.structure import join_lines
 
 from conftest import TEST_DATA
 from test_ingest import assert_offsets_round_trip
@@ -306,6 +306,6 @@ def test_damaged_files_are_refused_with_one_line(tmp_path: Path, name: str, data
 
 
 def test_parser_libraries_load_only_when_their_format_is_read() -> None:
-    code = "import sys, qa, qa.ingest; print(sorted(m for m in ('docx', 'pdfplumber', 'trafilatura') if m in sys.modules))"
+    code = "import sys, qa, qa.documents.ingest; print(sorted(m for m in ('docx', 'pdfplumber', 'trafilatura') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "[]"

@@ -15,8 +15,8 @@ from tokenizers import Tokenizer
 from conftest import DEV_GOLD, LIBRARY_DATA, ROOT, TEST_DATA
 from embeddings import resolve_model
 from embeddings.trimmed_tokenizer import TRIMMED_TOKENIZER, TokenIds, load_trimmed
-from qa.ingest import read_report
-from qa.passages import passage_text
+from qa.documents.ingest import read_report
+from qa.documents.passages import passage_text
 
 MAX_LENGTH = 512
 OUTSIDE = ["query: Сколько сотрудников в Фэнгане?", "passage: 東京の事務所には88人の職員がいます", "ꙮ", "<s> 凤岗 <mask> Ελλάδα"]

@@ -115,7 +115,7 @@ def test_citation_link_points_at_the_paragraph_in_the_report_panel(assistant) ->
 
 
 def test_panel_holds_each_cited_document_and_shows_the_selected_one() -> None:
-    from qa.readers.text import parse_report
+    from qa.documents.readers.text import parse_report
 
     first = parse_report("甲报告\n一节\n第一段。\n", source="a.txt")
     second = parse_report("乙报告\n二节\n第一段。\n第二段。\n", source="b/c.md")

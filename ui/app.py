@@ -19,7 +19,7 @@ import gradio as gr  # noqa: E402
 
 from qa import Assistant, QuestionError, ReportError  # noqa: E402
 from qa.assistant import MAX_UPLOAD_BYTES, UnknownDocument  # noqa: E402
-from qa.ingest import SUPPORTED_SUFFIXES  # noqa: E402
+from qa.documents.ingest import SUPPORTED_SUFFIXES  # noqa: E402
 from qa.results import refusal  # noqa: E402
 from ui import render  # noqa: E402
 

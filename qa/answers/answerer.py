@@ -12,9 +12,9 @@ import numpy as np
 from qa.answers import decide, highlight
 from qa.answers.features import by_character
 from qa.answers.reading import Reading, library_synonyms, read_chinese, read_english
+from qa.documents.library import Library, LibraryPassage
 from qa.language.english import Glossary, is_english
 from qa.language.textnorm import Tokenizer
-from qa.library import Library, LibraryPassage
 from qa.results import Highlight
 from qa.retrieve import Candidate
 

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.answers.reading import Reading
-from qa.document import Paragraph, Sentence
+from qa.documents.document import Paragraph, Sentence
+from qa.documents.library import LibraryPassage
+from qa.documents.passages import passage_context
 from qa.language import qtype
 from qa.language.english import asks_list_english
 from qa.language.qtype import QType
 from qa.language.textnorm import normalize
-from qa.library import LibraryPassage
-from qa.passages import passage_context
 from qa.results import Highlight
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import numpy as np
 
 from embeddings.vector_store import VectorStore, store_directory
 from qa.answers.highlight import answer_units
-from qa.library import Library
+from qa.documents.library import Library
 
 if TYPE_CHECKING:
     from embeddings.text_encoder import TextEncoder

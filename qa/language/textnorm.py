@@ -11,13 +11,14 @@ import functools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import jieba
 import opencc
 
 _TOKEN_CHARS = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+_QUOTED = re.compile(r"[“「『\"]([^“”「」『』\"，。！？；]{2,12})[”」』\"]")
 # Function words and question words that carry no topic; the question-type words are used by
 # the answer step, not by retrieval.
 STOPWORDS = frozenset(
@@ -71,6 +72,11 @@ class _OwnWords(dict):
 
     def get(self, word: str, default: int | None = None) -> int | None:
         return dict.get(self, word) if dict.__contains__(self, word) else self.shared.get(word, default)
+
+
+def quoted_terms(texts: Sequence[str]) -> list[str]:
+    """Phrases a corpus puts in quotes (names of campaigns, slogans, brands): its own terms."""
+    return sorted({match.group(1) for text in texts for match in _QUOTED.finditer(text)})
 
 
 QUESTION_TOKENS_CACHED = 64  # texts: a question and its pieces, for the questions being answered

@@ -1,7 +1,7 @@
-"""Turn one report file into a :class:`~qa.document.Document`.
+"""Turn one report file into a :class:`~qa.documents.document.Document`.
 
-:func:`read_report` picks the reader for the file's suffix (``qa.readers``: .txt/.md, .docx,
-.pdf, .html); each reader extracts blocks of text and hands them to :mod:`qa.structure`, which
+:func:`read_report` picks the reader for the file's suffix (``qa.documents.readers``: .txt/.md, .docx,
+.pdf, .html); each reader extracts blocks of text and hands them to :mod:`qa.documents.structure`, which
 recovers title, sections, paragraphs and sentences. Any file that cannot be read raises
 :class:`ReportError` with a one-line reason.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import charset_normalizer
 
-from qa.document import Document
-from qa.readers import READER_MODULES, load_reader
+from qa.documents.document import Document
+from qa.documents.readers import READER_MODULES, load_reader
 
 SUPPORTED_SUFFIXES = tuple(READER_MODULES)
 _EXPECTED = "expected .txt, .md, .docx, .pdf, .html"

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.stores import StoredDocument, StoredLibrary, StoredPassage
-from qa.doccache import PreparedDocument
+from qa.documents.cache import PreparedDocument
+from qa.documents.library import Library
 from qa.language.textnorm import STOPWORDS
-from qa.library import Library
 
 PUNCTUATION = "，。、；：？！“”‘’（）《》〈〉【】「」『』…—·～,.;:?!\"'()[]{}<>%/-+*&#@=_|~`"
 LEXICAL_ANALYZER: dict[str, Any] = {

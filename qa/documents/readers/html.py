@@ -10,7 +10,7 @@ becomes text.
 ``<h1>``-``<h6>`` are headings of their level, ``<title>`` the title (the first heading takes
 its place when the title contains it, as in ``报告名 - 网站名``); ``<br>`` separates blocks; each
 table row is one body paragraph with its cells joined by `` | ``. Other blocks go through the
-general rules of :mod:`qa.structure`. ``Document.text`` is the blocks joined with blank lines.
+general rules of :mod:`qa.documents.structure`. ``Document.text`` is the blocks joined with blank lines.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 import trafilatura
 from lxml import etree
 
-from qa.document import Document
-from qa.ingest import ReportError, decode_report
-from qa.structure import Piece, build_document, join_blocks, table_row_text
+from qa.documents.document import Document
+from qa.documents.ingest import ReportError, decode_report
+from qa.documents.structure import Piece, build_document, join_blocks, table_row_text
 
 # Both vocabularies are read: HTML and trafilatura's XML (head, list/item, row/cell, lb, hi).
 _SKIP = {

@@ -3,7 +3,7 @@
 The body is read in order, paragraphs and tables. A paragraph styled Title is the title; a
 heading style or an outline level (on the paragraph or its style chain) gives a heading of that
 level; a short line whose runs are all bold is an unranked heading. Other paragraphs go through
-the general rules of :mod:`qa.structure`; a soft line break inside one separates blocks, as a
+the general rules of :mod:`qa.documents.structure`; a soft line break inside one separates blocks, as a
 line break does in a .txt. Each table row becomes one body paragraph, its cells joined with
 `` | `` (merged cells once). Headers, footers, footnotes and text boxes are not read.
 ``Document.text`` is the blocks joined with blank lines.
@@ -24,9 +24,9 @@ from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from qa.document import Document
-from qa.ingest import ReportError
-from qa.structure import Piece, build_document, is_short_line, join_blocks, join_lines, table_row_text
+from qa.documents.document import Document
+from qa.documents.ingest import ReportError
+from qa.documents.structure import Piece, build_document, is_short_line, join_blocks, join_lines, table_row_text
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLES = {"title", "标题"}

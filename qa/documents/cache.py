@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.home import atomic_write, read_json_object
-from qa.document import Document, Paragraph, Section, Sentence
-from qa.ingest import read_report
-from qa.language.textnorm import Tokenizer, normalize, romanized
-from qa.lexical import quoted_terms
-from qa.passages import passage_text
+from qa.documents.document import Document, Paragraph, Section, Sentence
+from qa.documents.ingest import read_report
+from qa.documents.passages import passage_text
+from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
 
 CACHE_VERSION = 2  # 2: words and their pinyin apart
 DOCUMENTS_DIR = "documents"
@@ -29,7 +28,7 @@ STATS_FILE = "stats.json"
 
 @dataclass(frozen=True)
 class PreparedDocument:
-    """A document with what indexing needs of each of its passages (see :mod:`qa.passages`).
+    """A document with what indexing needs of each of its passages (see :mod:`qa.documents.passages`).
 
     Attributes:
         document: the parsed report.

@@ -2,7 +2,7 @@
 
 Every piece carries ``start``/``end`` character offsets into ``Document.text`` (the normalized
 text of the source file), so ``document.text[piece.start:piece.end] == piece.text`` always holds.
-No I/O here: see :mod:`qa.ingest` for building a Document from a file.
+No I/O here: see :mod:`qa.documents.ingest` for building a Document from a file.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ apart from it: the quoted text stays the paragraph alone.
 
 from __future__ import annotations
 
-from qa.document import Document, Paragraph
+from qa.documents.document import Document, Paragraph
 
 
 def passage_context(document: Document, paragraph: Paragraph) -> list[str]:

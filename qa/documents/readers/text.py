@@ -2,7 +2,7 @@
 
 The document text is the decoded file itself. Blocks are separated by line breaks or runs of
 blanks; in Markdown a ``#`` line is a heading of its level (the markers are not part of it).
-Everything else goes through the general rules of :mod:`qa.structure`.
+Everything else goes through the general rules of :mod:`qa.documents.structure`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from qa.document import Document
-from qa.ingest import decode_report
-from qa.structure import Block, build_document, split_blocks
+from qa.documents.document import Document
+from qa.documents.ingest import decode_report
+from qa.documents.structure import Block, build_document, split_blocks
 
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t\u3000]+(.+?)[ \t#]*$")
 

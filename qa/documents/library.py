@@ -1,6 +1,6 @@
 """A library of reports: every supported file under a folder, or a single file.
 
-Each file is a :class:`~qa.document.Document` named by its ``source``: its path relative to the
+Each file is a :class:`~qa.documents.document.Document` named by its ``source``: its path relative to the
 library folder (its file name for a single file; ``uploads/<name>`` for a file added in the
 browser). Files that cannot be read are kept aside with their reason and skipped; the rest of
 the library works. All passages of all documents form one flat sequence, the unit retrieval
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.doccache import DocumentCache, PreparedDocument
-from qa.document import Document, Paragraph, Section
-from qa.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.documents.cache import DocumentCache, PreparedDocument
+from qa.documents.document import Document, Paragraph, Section
+from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
 
 UPLOADS_PREFIX = "uploads/"
 
@@ -39,7 +39,7 @@ class LibraryPassage:
         document: the document it belongs to.
         paragraph: the paragraph itself.
         normalized: its passage text (context lines and paragraph) normalized, for matching.
-        words: the jieba words of its passage text (see :class:`qa.doccache.PreparedDocument`).
+        words: the jieba words of its passage text (see :class:`qa.documents.cache.PreparedDocument`).
     """
 
     index: int

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from qa.document import Document, Paragraph, Section, Sentence
-from qa.ingest import ReportError
+from qa.documents.document import Document, Paragraph, Section, Sentence
+from qa.documents.ingest import ReportError
 
 MAX_HEADING_CHARS = 40
 MIN_GLUED_HEADING_CHARS = 4

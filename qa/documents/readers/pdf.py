@@ -13,7 +13,7 @@ A PDF holds positioned lines, not paragraphs, so the layout is read back:
   inside a sentence is not a paragraph end; CJK lines join without a blank.
 * A paragraph set larger than the body text and short enough to be a heading is a heading,
   ranked by size; a short bold one at body size is an unranked heading; the rest goes through
-  the general rules of :mod:`qa.structure`.
+  the general rules of :mod:`qa.documents.structure`.
 * CJK radicals that some fonts map their glyphs to (``⼯`` U+2F2F for 工, ``⻓`` U+2ED3 for 长)
   are replaced by the ideographs Unicode's EquivalentUnifiedIdeograph.txt names (shipped beside
   this module; NFKC would miss the U+2E80-U+2EFF block). Unicode names one ideograph per
@@ -39,9 +39,9 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfplumber.page import Page
 from pdfplumber.utils.exceptions import PdfminerException
 
-from qa.document import Document
-from qa.ingest import ReportError, error_reason
-from qa.structure import (
+from qa.documents.document import Document
+from qa.documents.ingest import ReportError, error_reason
+from qa.documents.structure import (
     CLOSERS,
     SENTENCE_END,
     Piece,
