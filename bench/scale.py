@@ -1,12 +1,12 @@
 """The 100,000-paragraph scale run: BM25, exact dense, ANN and hybrid, ours beside the baselines.
 
-Ours: the project's :class:`qa.lexical.LexicalIndex` (bm25s, sparse score matrix, vectorized
+Ours: the project's :class:`qa.retrieval.lexical.LexicalIndex` (bm25s, sparse score matrix, vectorized
 scoring, ``argpartition`` top-k), FAISS ``IndexFlatIP`` (exact) and ``IndexHNSWFlat`` (inner
 product) for vectors, and a hybrid that fuses only the candidates (BM25 top C ∪ ANN top C)
 with the project's own weighted fusion.
 Baselines: rank-bm25 ``BM25Okapi`` over plain ``jieba.lcut_for_search`` tokens (scores every
 paragraph in a Python loop per query token, full ``argsort``), and the naive hybrid that scores
-every paragraph both ways and fuses all 100,000 (what ``qa.retrieve.Retriever`` does for one
+every paragraph both ways and fuses all 100,000 (what ``qa.retrieval.retriever.Retriever`` does for one
 report).
 
 Vectors at 100k are a stand-in (see :func:`bench.corpus.paragraph_vectors`): each distinct
@@ -30,8 +30,8 @@ from bench.corpus import Corpus, paragraph_tokens, paragraph_vectors, synthetic_
 from qa.documents.document import Document
 from qa.documents.passages import passage_text
 from qa.language.textnorm import Tokenizer, quoted_terms
-from qa.lexical import LexicalIndex, index_tokens
-from qa.retrieve import weighted_fusion
+from qa.retrieval.lexical import LexicalIndex, index_tokens
+from qa.retrieval.retriever import weighted_fusion
 
 TOP_K = 10
 CANDIDATES = 100  # per retriever, for the hybrid

@@ -12,13 +12,13 @@ store's own write path (:meth:`MilvusStore.write`). Figures:
 - ``store_insert_per_s``: paragraphs written per second, BM25 analysis and vector indexing
   included, until the store has sealed them. The collection is kept; a later run against the
   same store reuses it and reports the figure recorded when it was built (``store_cached``).
-- ``store_hybrid_p50_ms``/``p95``: the query path of :mod:`qa.store_retriever`: a BM25 and a
+- ``store_hybrid_p50_ms``/``p95``: the query path of :mod:`qa.retrieval.store_retriever`: a BM25 and a
   dense search in the store (top 100 each), the other signal of each hit read back, the dense
   floor searched, fused here, top 10. Query vectors are given.
 - ``store_recall_at_10``: the store's dense top 10 (HNSW) against exact search (FAISS
   ``IndexFlatIP``), tie-aware as ``ann_recall_at_10``.
 - ``store_agreement_at_10``: overlap of the store's hybrid top 10 with the local hybrid's (our
-  BM25 and exact dense, fused over all paragraphs as :class:`qa.retrieve.Retriever` does).
+  BM25 and exact dense, fused over all paragraphs as :class:`qa.retrieval.retriever.Retriever` does).
 - ``store_rrf_*`` and ``store_weighted_ranker_*``: Milvus' own ``hybrid_search`` with
   ``RRFRanker(60)`` and ``WeightedRanker(0.5, 0.5)``, measured against the same local hybrid:
   the query path fuses locally because that agrees with it best.
@@ -44,8 +44,8 @@ from qa.documents.document import Document
 from qa.documents.passages import passage_text
 from qa.documents.stored import LEXICAL_ANALYZER
 from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
-from qa.retrieve import weighted_fusion
-from qa.store_retriever import CANDIDATES, LexicalQuery, question_text, rank, store_signals
+from qa.retrieval.retriever import weighted_fusion
+from qa.retrieval.store_retriever import CANDIDATES, LexicalQuery, question_text, rank, store_signals
 
 DOCUMENT_SIZE = 100  # paragraphs per synthetic document
 STORE_QUERIES = 20  # dev questions asked of the store (Milvus Lite takes seconds per BM25 search at 100k)

@@ -19,11 +19,11 @@ from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
 from qa.documents.library import UPLOADS_PREFIX, Library, read_library, summary
 from qa.language.question import clean_question
 from qa.results import Answer, Citation, Passage
-from qa.retrieve import Retriever, RetrieverName
+from qa.retrieval.retriever import Retriever, RetrieverName
 
 if TYPE_CHECKING:
     from embeddings import TextEncoder
-    from qa.store_retriever import StoreRetriever
+    from qa.retrieval.store_retriever import StoreRetriever
 
 SEED_REPORTS = Path(__file__).resolve().parent.parent / "seeds"
 DEFAULT_TOP_K = 3
@@ -136,7 +136,7 @@ class Assistant:
             retriever = Retriever(library, self.mode, encoder=self.encoder, vectors=vectors, home=self.home)
             tokenizer = retriever.lexical.tokenizer
         else:
-            from qa.store_retriever import StoreRetriever
+            from qa.retrieval.store_retriever import StoreRetriever
 
             collection = self.store.sync(stored, self.encoder, progress=self.progress, log=self.log)
             retriever = StoreRetriever(library, self.mode, self.encoder, collection)

@@ -17,7 +17,7 @@ from qa.documents.library import read_library, summary
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.language.question import QuestionError, clean_question
 from qa.results import Answer, refusal
-from qa.retrieve import RETRIEVERS
+from qa.retrieval.retriever import RETRIEVERS
 
 EXIT_USAGE = 2
 _MARK_ON, _MARK_OFF = ("\033[7m", "\033[0m") if sys.stdout.isatty() else ("⟦", "⟧")

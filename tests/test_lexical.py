@@ -6,7 +6,7 @@ import pytest
 
 from qa.assistant import Assistant
 from qa.language.textnorm import Tokenizer, normalize, quoted_terms
-from qa.lexical import LexicalIndex
+from qa.retrieval.lexical import LexicalIndex
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import lexical_cache
 from qa.language.textnorm import Tokenizer
-from qa.lexical import LexicalIndex, index_tokens
-from qa.lexical_cache import lexical_index, tokens_key
+from qa.retrieval import lexical_cache
+from qa.retrieval.lexical import LexicalIndex, index_tokens
+from qa.retrieval.lexical_cache import lexical_index, tokens_key
 
 PASSAGES = ["凤岗办事处现有员工12名。", "厦门局设立了党员先锋岗。", "中国标准化研究院第六党支部有党员36名。"]
 QUESTIONS = ["凤岗办事处有多少名员工", "先锋岗", "fenggang", "第六党支部"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qa.evaluate import evaluate, read_gold
-from qa.retrieve import normalize_scores, reciprocal_rank_fusion, weighted_fusion
+from qa.retrieval.retriever import normalize_scores, reciprocal_rank_fusion, weighted_fusion
 
 from conftest import DEV_GOLD, TEST_DATA
 

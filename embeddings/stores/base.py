@@ -100,7 +100,7 @@ class Store(Protocol):
     """Where a library's passages are indexed for retrieval."""
 
     uri: str
-    in_process: bool  # True: BM25 and vector search run in this process (see qa.retrieve)
+    in_process: bool  # True: BM25 and vector search run in this process (see qa.retrieval.retriever)
 
     def sync(self, library: StoredLibrary, encoder: TextEncoder, *, progress: bool, log: Log) -> object:
         """Make the store hold exactly ``library``, writing only added, changed and removed

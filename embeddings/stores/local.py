@@ -1,5 +1,5 @@
 """The local store (the default): passage vectors cached on disk per document, searched in a
-FAISS index in this process, beside the in-process BM25 of :mod:`qa.retrieve`."""
+FAISS index in this process, beside the in-process BM25 of :mod:`qa.retrieval.retriever`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from embeddings.stores.base import LOCAL_URI, Log, StoredLibrary, vector_inputs
 from embeddings.vector_store import VectorStore, store_directory
 
 if TYPE_CHECKING:
-    from embeddings.text_encoder import TextEncoder
     from embeddings.index import VectorIndex
+    from embeddings.text_encoder import TextEncoder
 
 
 class LocalStore:

@@ -16,7 +16,7 @@ from qa.documents.library import Library, LibraryPassage
 from qa.language.english import Glossary, is_english
 from qa.language.textnorm import Tokenizer
 from qa.results import Highlight
-from qa.retrieve import Candidate
+from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
     from embeddings import Encoder

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
-from qa.retrieve import Candidate
+from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
     from qa.answers.answerer import Answerer

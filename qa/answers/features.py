@@ -22,7 +22,7 @@ from qa.language import qtype
 from qa.language.english import is_english
 from qa.language.qtype import QType, QuestionType
 from qa.language.textnorm import normalize
-from qa.retrieve import Candidate
+from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
     from qa.answers.answerer import Answerer

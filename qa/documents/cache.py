@@ -52,7 +52,7 @@ class PreparedDocument:
     @property
     def tokens(self) -> list[tuple[str, ...]]:
         """Per paragraph, its BM25 index tokens: its words, then their pinyin (see
-        :func:`qa.lexical.index_tokens`)."""
+        :func:`qa.retrieval.lexical.index_tokens`)."""
         return [words + pinyin for words, pinyin in zip(self.words, self.pinyin)]
 
 

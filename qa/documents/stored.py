@@ -2,7 +2,7 @@
 BM25 and its encoder read, and the analyzer that makes a Milvus BM25 field read text as the
 local BM25 does (jieba in search mode, our stop words, no punctuation).
 
-BM25 reads a passage as :func:`qa.lexical.index_tokens` indexes it: its normalized text
+BM25 reads a passage as :func:`qa.retrieval.lexical.index_tokens` indexes it: its normalized text
 (document title and headings included), then the pinyin of its Chinese words, so an English
 question naming a place in pinyin (Fenggang) matches.
 """

@@ -1,5 +1,5 @@
 """Retrieval through a Milvus store: BM25 and dense searches run in Milvus, and their hits are
-fused here with :mod:`qa.retrieve`'s weighted fusion, so candidates carry the same ``bm25``,
+fused here with :mod:`qa.retrieval.retriever`'s weighted fusion, so candidates carry the same ``bm25``,
 ``dense`` and ``fused`` signals as the local retriever's.
 
 The candidates are the top ``CANDIDATES`` of each search. Each gets its exact score on the other
@@ -11,7 +11,7 @@ found by searching with the negated query) to its best. On the 100,000-paragraph
 Milvus Lite its top 10 agrees with the local fusion over all passages at 0.95, Milvus' own
 ``hybrid_search`` at 0.63 (``RRFRanker``) and 0.60 (``WeightedRanker``); see :mod:`bench.store`.
 
-An English question is scored as :meth:`qa.retrieve.Retriever.signals` scores it: its own words,
+An English question is scored as :meth:`qa.retrieval.retriever.Retriever.signals` scores it: its own words,
 plus for each of its words the best of the report's words for it (all searched in one request).
 A phrase the library puts in quotes (“三个着力”) is one word to the local BM25, which learns it;
 Milvus' jieba splits it. Both index its pinyin (see :mod:`qa.documents.stored`), so the question
@@ -29,7 +29,7 @@ import numpy as np
 from qa.documents.library import Library
 from qa.language.english import Glossary, is_english
 from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
-from qa.retrieve import FUSIONS, RETRIEVERS, Candidate, RetrieverName
+from qa.retrieval.retriever import FUSIONS, RETRIEVERS, Candidate, RetrieverName
 
 if TYPE_CHECKING:
     from embeddings.stores.milvus_search import MilvusCollection, PassageKey

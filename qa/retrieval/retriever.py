@@ -17,8 +17,8 @@ import numpy as np
 from qa.documents.library import Library
 from qa.language.english import Glossary, is_english
 from qa.language.textnorm import Tokenizer, quoted_terms
-from qa.lexical import LexicalIndex
-from qa.lexical_cache import lexical_index
+from qa.retrieval.lexical import LexicalIndex
+from qa.retrieval.lexical_cache import lexical_index
 
 if TYPE_CHECKING:
     from embeddings import Encoder, VectorIndex
@@ -77,7 +77,7 @@ class Retriever:
         fusion: str = "weighted",
         home: Path | None = None,
     ) -> None:
-        """``home``: where the BM25 index is saved and found again (see :mod:`qa.lexical_cache`);
+        """``home``: where the BM25 index is saved and found again (see :mod:`qa.retrieval.lexical_cache`);
         without one it is built in memory."""
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; choose one of {', '.join(RETRIEVERS)}")

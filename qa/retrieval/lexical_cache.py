@@ -21,7 +21,7 @@ import bm25s
 
 from embeddings.home import staged_dir
 from qa.language.textnorm import Tokenizer
-from qa.lexical import LexicalIndex
+from qa.retrieval.lexical import LexicalIndex
 
 CACHE_DIR = Path("index") / "bm25"
 FORMAT_VERSION = 1
