@@ -16,15 +16,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
+from qa.answers.features import EVIDENCE_FEATURES, FEATURES, EvidenceContext, assess
 from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
-    from qa.answers.answerer import Answerer
+    from qa.answers.reading import Reading
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
 RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
@@ -74,7 +74,17 @@ class Judgement:
     reason: str
 
 
-def judge(question: str, candidates: Sequence[Candidate], context: Answerer, keep: int) -> Judgement:
+class JudgeContext(EvidenceContext, Protocol):
+    """What judging reads of a library's answer state (:class:`~qa.answers.answerer.Answerer`
+    holds it): what the evidence features read, the question's reading and the fitted models."""
+
+    @property
+    def model(self) -> Model: ...
+
+    def read(self, question: str) -> Reading: ...
+
+
+def judge(question: str, candidates: Sequence[Candidate], context: JudgeContext, keep: int) -> Judgement:
     """Re-rank ``candidates`` by the ranking model, keep the best ``keep``, and decide with the
     answer model whether the first of them answers.
 

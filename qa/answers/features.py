@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from qa.language.textnorm import normalize
 from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
-    from qa.answers.answerer import Answerer
+    from qa.documents.library import Library, LibraryPassage
 
 EVIDENCE_FEATURES = (
     "exact",  # weighted share of key terms the passage (with its headings) states
@@ -70,6 +70,19 @@ class Evidence:
     def vector(self, names: Sequence[str] = FEATURES) -> np.ndarray:
         """The values of the features ``names``, in that order."""
         return np.array([self.features[name] for name in names], dtype=np.float64)
+
+
+class EvidenceContext(Protocol):
+    """What the evidence features read of a library's answer state
+    (:class:`~qa.answers.answerer.Answerer` holds it)."""
+
+    library: Library
+    passages: list[str]  # each passage's text normalized, by index
+    text: str  # all of them, one per line
+
+    def words(self, index: int) -> dict[str, tuple[str, ...]]: ...
+
+    def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None: ...
 
 
 # --- partial statements of a term --------------------------------------------------------------
@@ -168,7 +181,7 @@ def missing_attribute(reading: Reading) -> str:
 # --- all features of the candidates ------------------------------------------------------------
 
 
-def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: Answerer) -> list[Evidence]:
+def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: EvidenceContext) -> list[Evidence]:
     """The :class:`Evidence` of every candidate (retrieval features are relative to the others)."""
     total = sum(reading.weights.values()) or 1.0
     in_library = frozenset(term for term in reading.weights if reading.states(term, context.text))
@@ -208,7 +221,7 @@ def _margin(candidates: Sequence[Candidate]) -> float:
     return (scores[0] - scores[1]) / scores[0]
 
 
-def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: Answerer,
+def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: EvidenceContext,
                       in_library: frozenset[str]) -> Evidence:
     """The features that depend on one passage alone, and its gap (``in_library``: the key terms
     the library states)."""

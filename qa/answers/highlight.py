@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -26,9 +26,6 @@ from qa.language.qtype import QType
 from qa.language.textnorm import normalize
 from qa.results import Highlight
 
-if TYPE_CHECKING:
-    from qa.answers.answerer import Answerer
-
 MAX_HIGHLIGHTS = 2
 TYPE_WEIGHT = 0.35  # a sentence holding the asked-for kind of answer
 FOCUS_WEIGHT = 0.25  # ... next to the asked-for noun
@@ -38,6 +35,15 @@ LONG_SENTENCE = 100  # characters
 _CLAUSE_END = re.compile("[；;]")
 _LEAD_OUT = ("：", ":")
 _LEAD_IN = ("即", "包括", "其中", "一是", "分别", "具体")
+
+
+class HighlightContext(Protocol):
+    """What highlighting reads of a library's answer state
+    (:class:`~qa.answers.answerer.Answerer` holds it)."""
+
+    def read(self, question: str) -> Reading: ...
+
+    def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None: ...
 
 
 @functools.lru_cache(maxsize=1024)
@@ -111,7 +117,7 @@ def type_score(reading: Reading, sentence: str, lists: bool) -> float:
     return TYPE_WEIGHT + (FOCUS_WEIGHT if near else 0.0)
 
 
-def sentence_scores(question: str, passage: LibraryPassage, context: Answerer) -> list[float]:
+def sentence_scores(question: str, passage: LibraryPassage, context: HighlightContext) -> list[float]:
     """Score of each of ``passage``'s :func:`answer_units` as the answer to ``question``."""
     reading = context.read(question)
     lists = qtype.asks_list(question) or asks_list_english(question)
@@ -143,7 +149,7 @@ def pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
     return sorted(picked)[:MAX_HIGHLIGHTS]
 
 
-def highlight(question: str, passage: LibraryPassage, context: Answerer) -> tuple[Highlight, ...]:
+def highlight(question: str, passage: LibraryPassage, context: HighlightContext) -> tuple[Highlight, ...]:
     """The one or two sentences of ``passage`` that answer ``question`` (offsets into its paragraph)."""
     paragraph = passage.paragraph
     if not paragraph.sentences or not context.read(question).weights:
