@@ -1,4 +1,5 @@
 """Benchmarks for report-qa: ``python -m bench [--json]`` from the repo root (see contract.md).
+May import any of ``qa``, ``embeddings`` and ``ui``, internals included (it measures them); nothing imports ``bench``.
 
 Modules: :mod:`bench.common` (timing, subprocess peak RSS), :mod:`bench.corpus` (the synthetic
 100,000-paragraph corpus), :mod:`bench.startup` (cold start, RSS), :mod:`bench.warm` (index

@@ -17,10 +17,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from qa import Assistant, QuestionError, ReportError  # noqa: E402
-from qa.assistant import MAX_UPLOAD_BYTES, UnknownDocument  # noqa: E402
-from qa.documents.ingest import SUPPORTED_SUFFIXES  # noqa: E402
-from qa.results import refusal  # noqa: E402
+from qa import (  # noqa: E402
+    MAX_UPLOAD_BYTES,
+    SUPPORTED_SUFFIXES,
+    Assistant,
+    QuestionError,
+    ReportError,
+    UnknownDocument,
+    refusal,
+)
 from ui import render  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
