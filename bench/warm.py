@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bench.common import log, percentile_ms, time_each
@@ -25,9 +26,10 @@ def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[
         assistant.ask(question)
         encoder.encode_queries([question])
     asks, encodes = [], []
-    for _ in range(passes):
-        asks += time_each(assistant.ask, questions, before=forget)
-        encodes += time_each(lambda q: encoder.encode_queries([q]), questions, before=forget)
+    with reader_timer(assistant) as reads:
+        for _ in range(passes):
+            asks += time_each(assistant.ask, questions, before=forget)
+            encodes += time_each(lambda q: encoder.encode_queries([q]), questions, before=forget)
     out = {
         "warm_ask_p50_ms": round(percentile_ms(asks, 50), 2),
         "warm_ask_p95_ms": round(percentile_ms(asks, 95), 2),
@@ -35,8 +37,34 @@ def run_warm(assistant, questions: Sequence[str], passes: int = PASSES) -> dict[
         "warm_questions": len(questions) * passes,
     }
     out["warm_ratio"] = round(out["warm_ask_p50_ms"] / out["encode_p50_ms"], 3)
+    if reads:
+        out["reader_ms"] = round(percentile_ms(reads, 50), 2)
     log(f"warm ask p50 {out['warm_ask_p50_ms']} ms, encode p50 {out['encode_p50_ms']} ms, ratio {out['warm_ratio']}")
     return out
+
+
+@contextlib.contextmanager
+def reader_timer(assistant) -> Iterator[list[float]]:
+    """Seconds of each call of the assistant's answer reader while the block runs (none without one)."""
+    reader = assistant.answerer.reader
+    spent: list[float] = []
+    if reader is None:
+        yield spent
+        return
+    read = reader.read
+
+    def timed(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    reader.read = timed
+    try:
+        yield spent
+    finally:
+        del reader.read
 
 
 def question_cache_clearer(assistant):
@@ -48,7 +76,7 @@ def question_cache_clearer(assistant):
     by a passage's text, such as its sentences' part-of-speech tags, stay: every question
     reads them.)
     """
-    caches = [getattr(assistant.encoder, "_query_cache", None), assistant.answerer.read,
+    caches = [getattr(assistant.encoder, "_query_cache", None), assistant.answerer.read, assistant.answerer.verdicts,
               assistant.retriever.glossary.glosses]
     clears = [cache.cache_clear for cache in caches if hasattr(cache, "cache_clear")]
     clears.append(assistant.answerer.tokenizer.forget_questions)

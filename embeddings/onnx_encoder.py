@@ -58,18 +58,18 @@ class OnnxEncoder(TextEncoder):
         self.model_path = resolve_model(model, home)
         self.model_id = model_identity(self.model_path)
         self.query_prompt, self.passage_prompt = prompts_for(self.model_path)
-        folder = Path(self.model_path)
+        folder = self.folder = Path(self.model_path)
         self.dim = _mean_pooling_dimension(folder)
         self._session = _load_session(folder)  # first: exporting again replaces the tokenizer and embedding files
-        self._tokenizer = _load_tokenizer(folder)
-        self._pad_id = self._tokenizer.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
+        self.tokens = _load_tokenizer(folder)
+        self._pad_id = self.tokens.token_to_id(_read_json(folder / "tokenizer_config.json")["pad_token"])
         self._input_names = [node.name for node in self._session.get_inputs()]
         lookup_outside = WORD_EMBEDDINGS_INPUT in self._input_names  # a graph report-qa exported
-        self._word_embeddings = load_word_embeddings(folder) if lookup_outside else None
+        self.word_embeddings = load_word_embeddings(folder) if lookup_outside else None
         super().__init__()
 
     def _embed(self, texts: list[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
-        token_ids = self._tokenizer.encode([prompt + text for text in texts])
+        token_ids = self.tokens.encode([prompt + text for text in texts])
         lengths = [len(ids) for ids in token_ids]
         vectors = np.empty((len(texts), self.dim), dtype=np.float32)
         with tqdm(total=len(texts), desc="Texts", disable=not progress) as bar:
@@ -86,8 +86,8 @@ class OnnxEncoder(TextEncoder):
             input_ids[row, : len(ids)] = ids
             attention_mask[row, : len(ids)] = 1
         features = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
-        if self._word_embeddings is not None:
-            features[WORD_EMBEDDINGS_INPUT] = self._word_embeddings.lookup(input_ids)
+        if self.word_embeddings is not None:
+            features[WORD_EMBEDDINGS_INPUT] = self.word_embeddings.lookup(input_ids)
         (tokens,) = self._session.run([ONNX_OUTPUT], {name: features[name] for name in self._input_names})
         mask = attention_mask.astype(np.float32)
         pooled = np.einsum("bsd,bs->bd", tokens, mask) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
@@ -161,7 +161,7 @@ def _load_session(folder: Path) -> onnxruntime.InferenceSession:
     unless another process just did)."""
     if not is_prepared_default(str(folder)):
         try:
-            return _open_session(folder / ONNX_MODEL)
+            return open_session(folder / ONNX_MODEL)
         except _LOAD_ERRORS as error:
             raise ModelUnavailable(f"{folder}: no usable {ONNX_MODEL} ({type(error).__name__})") from error
 
@@ -174,13 +174,14 @@ def _load_session(folder: Path) -> onnxruntime.InferenceSession:
 
 def _open_prepared_session(folder: Path) -> onnxruntime.InferenceSession:
     """A prepared folder's ONNX session; ``StaleExport`` when its graph still holds the word-embedding lookup."""
-    session = _open_session(folder / ONNX_MODEL)
+    session = open_session(folder / ONNX_MODEL)
     if WORD_EMBEDDINGS_INPUT not in {node.name for node in session.get_inputs()}:
         raise StaleExport(f"{ONNX_MODEL} predates the word-embedding file")
     return session
 
 
-def _open_session(path: Path) -> onnxruntime.InferenceSession:
+def open_session(path: Path) -> onnxruntime.InferenceSession:
+    """An onnxruntime CPU session on every usable core, its workers not spinning while they wait."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = _usable_cpus()
     options.inter_op_num_threads = 1

@@ -127,6 +127,15 @@ class TokenIds:
             return [self._original_ids[encoding.ids] for encoding in self._trimmed.encode_batch(list(texts))]
         return [np.asarray(encoding.ids, dtype=np.int64) for encoding in self.full().encode_batch(list(texts))]
 
+    def encode_spans(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's ids (int64) without special tokens, and each token's character span in the
+        text ((n, 2) int64), truncated as configured."""
+        trimmed = self._trimmed is not None and all(self.covers(text) for text in texts)
+        tokenizer = self._trimmed if trimmed else self.full()
+        encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [(self._original_ids[e.ids] if trimmed else np.asarray(e.ids, dtype=np.int64),
+                 np.asarray(e.offsets, dtype=np.int64).reshape(-1, 2)) for e in encodings]
+
     def covers(self, text: str) -> bool:
         """Whether the trimmed tokenizer gives ``text`` the full tokenizer's ids."""
         return self._trimmed is not None and not _OUTSIDE.search(self._trimmed.normalizer.normalize_str(text))

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.answers import RERANK_DEPTH, Answerer
+from qa.answers.reader.runtime import Reader, Verdict, load_reader
 from qa.answers.unit_vectors import unit_vectors
 from qa.documents.cache import DocumentCache
 from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
 from qa.documents.library import UPLOADS_PREFIX, Library, read_library, summary
 from qa.language.question import clean_question
-from qa.results import Answer, Citation, Passage
+from qa.results import Answer, Citation, Highlight, Passage
 from qa.retrieval.retriever import Retriever, RetrieverName
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class Assistant:
             from embeddings import load_encoder
 
             self.encoder = encoder or load_encoder(model, home=self.home)
+        self.reader = self._load_reader()
         extra = [(self.uploads, UPLOADS_PREFIX)] if self.uploads else []
         library = read_library(self.report, self.home, extra)
         if not library.documents:
@@ -110,6 +112,14 @@ class Assistant:
             raise ReportError(f"{self.report}: no readable report ({first.source}: {first.error})")
         self._indexes = self._index(library)
         self._adding = threading.Lock()
+
+    def _load_reader(self) -> Reader | None:
+        """The answer reader, on the word embeddings and tokenizer of the prepared default encoder
+        (another encoder, or none, answers without it)."""
+        word_embeddings = getattr(self.encoder, "word_embeddings", None)
+        if word_embeddings is None:
+            return None
+        return load_reader(self.encoder.folder, self.encoder.tokens, word_embeddings, self.home)
 
     @property
     def library(self) -> Library:
@@ -145,7 +155,7 @@ class Assistant:
         units = None
         if encoder is not None:
             units = unit_vectors(library, encoder, self.home, progress=self.progress, log=self.log)
-        answerer = Answerer(library, tokenizer, encoder, retriever.glossary, units)
+        answerer = Answerer(library, tokenizer, encoder, retriever.glossary, units, self.reader if encoder else None)
         return _Indexes(library, retriever, answerer)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K, documents: Sequence[str] | None = None) -> Answer:
@@ -178,6 +188,8 @@ class Assistant:
                 start=paragraph.start,
                 end=paragraph.end,
             )
+            verdict = judgement.verdicts.get(candidate.passage_index)
+            highlights = indexes.answerer.highlight(question, item, verdict)
             passages.append(
                 Passage(
                     rank=rank,
@@ -185,8 +197,9 @@ class Assistant:
                     text=paragraph.text,
                     citation=citation,
                     paragraph_index=paragraph.index,
-                    highlights=indexes.answerer.highlight(question, item),
+                    highlights=highlights,
                     signals=candidate.signals,
+                    answer=answer_span(paragraph.text, highlights, verdict) if rank == 1 and judgement.answered else None,
                 )
             )
         return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
@@ -243,6 +256,16 @@ class Assistant:
             cache.flush()
             self._indexes = self._index(Library([*library.prepared, prepared], library.unreadable))
         return summary(prepared.document, indexed=self.mode != "bm25")
+
+
+def answer_span(text: str, highlights: Sequence[Highlight], verdict: Verdict | None) -> Highlight | None:
+    """The reader's short answer span in ``text``, when it lies inside a highlight."""
+    if verdict is None or verdict.span is None:
+        return None
+    start, end = verdict.span
+    if not text[start:end].strip() or not any(h.start <= start and end <= h.end for h in highlights):
+        return None
+    return Highlight(start, end, text[start:end])
 
 
 def _free_name(folder: Path, name: str) -> Path:

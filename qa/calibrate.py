@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,9 @@ from qa.evaluate import GoldQuestion, contains_evidence, read_gold
 from qa.language.question import clean_question
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+OUTSIDE_SET = "drcd_dev_held_out"
+ABSENT_ARTICLES = 60  # DRCD dev articles left out of the outside library: their questions are unanswerable
+OTHER_ARTICLES = 80  # articles the reader trained on, kept in the outside library as distractors
 DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "unanswerable",
                 "independent_chinese", "independent_english", "independent_unanswerable", "blind_a", "blind_c")
 REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
@@ -77,6 +82,23 @@ def collect(assistant, name: str, questions: Sequence[GoldQuestion]) -> list[Exa
         ]
         examples.append(Example(name, gold.answerable, np.stack([e.vector() for e in evidence]), np.array(labels)))
     return examples
+
+
+def outside_library(home: Path) -> tuple[Path, list[GoldQuestion]]:
+    """DRCD dev as a library (``squad_library.py``, built once under ``home``): the articles the
+    reader never trained on, with their questions, ``OTHER_ARTICLES`` other articles beside them,
+    and one question of each of ``ABSENT_ARTICLES`` articles left out (unanswerable)."""
+    from qa.train_reader import DATA as MRC, validation_sources
+
+    folder = home / "calibration" / "drcd_dev"
+    kept = validation_sources()
+    if not (folder / "gold.jsonl").is_file():
+        subprocess.run([sys.executable, str(MRC / "squad_library.py"), str(MRC / "DRCD_dev.json"), str(folder),
+                        "--absent", str(ABSENT_ARTICLES)], check=True, stdout=subprocess.DEVNULL)
+        others = sorted(path for path in (folder / "docs").iterdir() if path.name not in kept)
+        for path in others[OTHER_ARTICLES:]:
+            path.unlink()
+    return folder / "docs", [q for q in read_gold(folder / "gold.jsonl") if not q.answerable or q.source in kept]
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -185,6 +207,16 @@ def table(figures: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+def ablation(examples: Sequence[Example]) -> dict[str, dict[str, float]]:
+    """Out-of-fold figures over all sets with every feature, then with each one left out (its
+    column zeroed: a constant gets no weight), to see which features still add something."""
+    figures = {"every feature": nested(examples)["all"]}
+    for column, name in enumerate(FEATURES):
+        kept = [replace(e, features=np.where(np.arange(len(FEATURES)) == column, 0.0, e.features)) for e in examples]
+        figures[f"without {name}"] = nested(kept)["all"]
+    return figures
+
+
 def _entry(weights: np.ndarray, bias: float, names: Sequence[str]) -> dict:
     return {"weights": {name: round(float(w), 6) for name, w in zip(names, weights)}, "bias": round(bias, 6)}
 
@@ -193,16 +225,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("gold", nargs="*", type=Path, help="gold .jsonl question sets (default: tests/data's sets)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the fitted models")
+    parser.add_argument("--no-outside", action="store_true", help="leave out the outside library (DRCD dev)")
+    parser.add_argument("--ablate", action="store_true", help="also print the figures with each feature left out")
     args = parser.parse_args(argv)
     paths = args.gold or [DATA / f"{name}.jsonl" for name in DEFAULT_SETS]
+    from embeddings import report_qa_home
     from qa import Assistant
 
+    outside = [] if args.no_outside else [outside_library(report_qa_home())]
     models, report = {}, {}
     for setting, retriever in MODES.items():
         assistant = Assistant(retriever=retriever)
         examples = [e for path in paths for e in collect(assistant, path.stem, read_gold(path))]
+        for folder, questions in outside:
+            examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), OUTSIDE_SET, questions)
         figures = nested(examples)
         print(f"\n{setting} ({retriever}), out of fold:\n{table(figures)}")
+        if args.ablate:
+            print(f"\n{setting}, each feature left out:\n{table(ablation(examples))}")
         fitted = fit_both(examples)
         models[setting] = {
             "rank": _entry(*fitted.rank, FEATURES),
@@ -211,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
     data = {
-        "command": "python -m qa.calibrate " + " ".join(path.name for path in paths),
+        "command": "python -m qa.calibrate " + " ".join(path.name for path in paths)
+                   + (f" (+ {OUTSIDE_SET})" if outside else ""),
                 "models": models,
         "out_of_fold": report,
     }

@@ -16,7 +16,7 @@ from qa.documents.ingest import ReportError
 from qa.documents.library import read_library, summary
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.language.question import QuestionError, clean_question
-from qa.results import Answer, refusal
+from qa.results import Answer, Passage, refusal
 from qa.retrieval.retriever import RETRIEVERS
 
 EXIT_USAGE = 2
@@ -124,18 +124,21 @@ def format_answer(answer: Answer) -> str:
         signals = "  ".join(f"{name} {value:.3f}" for name, value in passage.signals.items())
         lines.append(f"\n[{citation.source} {citation.label}] 《{citation.document}》 {where}  "
                      f"（字符 {citation.start}–{citation.end}；{signals}）")
-        lines.append(_marked(passage.text, passage.highlights))
+        lines.append(_marked(passage))
         if passage.rank == 1 and answer.answered and len(answer.passages) > 1:
             lines.append("\n其他相关段落：")
     return "\n".join(lines)
 
 
-def _marked(text: str, highlights) -> str:
-    out, position = [], 0
-    for h in sorted(highlights, key=lambda h: h.start):
-        out += [text[position:h.start], _MARK_ON, text[h.start:h.end], _MARK_OFF]
-        position = h.end
-    out.append(text[position:])
+def _marked(passage: Passage) -> str:
+    """The passage's text with each highlight marked, and the answer span inside it in 【】."""
+    out, current = [], None
+    for piece, highlight, answer in passage.pieces():
+        if highlight != current:
+            out.append((_MARK_OFF if current is not None else "") + (_MARK_ON if highlight is not None else ""))
+            current = highlight
+        out.append(f"【{piece}】" if answer else piece)
+    out.append(_MARK_OFF if current is not None else "")
     return "".join(out)
 
 

@@ -80,6 +80,14 @@ def sentence_hit(answer: Answer, evidence: Iterable[str], source: str | None = N
     return any(contains_evidence(h.text, evidence) for h in answer.passages[0].highlights)
 
 
+def answer_exact(answer: Answer, evidence: Iterable[str]) -> bool:
+    """Whether the top passage's short answer span equals an evidence string (whitespace ignored)."""
+    if not answer.passages or answer.passages[0].answer is None:
+        return False
+    span = _squash(answer.passages[0].answer.text)
+    return any(span == _squash(e) for e in evidence)
+
+
 def _where(passage: Passage) -> str:
     return f"{passage.citation.source} {passage.citation.label}"
 
@@ -98,7 +106,7 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer]) -> Rep
     unanswerable = [q for q in questions if not q.answerable]
     hits = {k: 0 for k in HIT_DEPTHS}
     reciprocal_ranks = 0.0
-    sentence_hits = abstained = false_abstentions = 0
+    sentence_hits = abstained = false_abstentions = exact_answers = 0
     failures = []
     for gold in questions:
         answer = ask(gold.question)
@@ -112,6 +120,7 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer]) -> Rep
             hits[k] += rank is not None and rank <= k
         reciprocal_ranks += 1.0 / rank if rank else 0.0
         sentence_hits += sentence_hit(answer, gold.evidence, gold.source)
+        exact_answers += answer_exact(answer, gold.evidence)
         false_abstentions += not answer.answered
         problems = []
         if rank != 1:
@@ -130,6 +139,7 @@ def evaluate(questions: list[GoldQuestion], ask: Callable[[str], Answer]) -> Rep
         {
             "mrr": reciprocal_ranks / n,
             "sentence@1": sentence_hits / n,
+            "answer_exact": exact_answers / n,
             "abstention_recall": abstained / len(unanswerable) if unanswerable else None,
             "false_abstention": false_abstentions / n,
             "answerable": len(answerable),

@@ -67,6 +67,7 @@ class Passage:
     paragraph_index: int
     highlights: tuple[Highlight, ...] = ()
     signals: dict[str, float] = field(default_factory=dict)
+    answer: Highlight | None = None  # the short answer span, inside a highlight (answered top passage only)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,8 +76,21 @@ class Passage:
             "text": self.text,
             "citation": self.citation.to_dict(),
             "highlights": [h.to_dict() for h in self.highlights],
+            **({"answer": self.answer.to_dict()} if self.answer else {}),
             "signals": {name: round(value, 4) for name, value in self.signals.items()},
         }
+
+    def pieces(self) -> list[tuple[str, int | None, bool]]:
+        """The text cut at every highlight and answer bound, in order: each piece with the number of
+        the highlight it belongs to (the first by start; None outside them) and whether it is the
+        answer span. What the page and the terminal mark."""
+        size = len(self.text)
+        marks = sorted((max(0, min(h.start, size)), max(0, min(h.end, size))) for h in self.highlights)
+        spans = [(self.answer.start, self.answer.end)] if self.answer else []
+        bounds = sorted({0, size, *(b for m in marks + spans for b in m)})
+        return [(self.text[low:high], next((n for n, (a, b) in enumerate(marks) if a <= low and high <= b), None),
+                 any(a <= low and high <= b for a, b in spans))
+                for low, high in zip(bounds, bounds[1:]) if low < high]
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def test_highlights_are_marked_at_their_offsets() -> None:
 
 def test_overlapping_or_out_of_range_highlights_never_duplicate_text() -> None:
     text = "甲乙丙丁戊"
-    html = render.marked(text, [Highlight(1, 3, "乙丙"), Highlight(2, 4, "丙丁"), Highlight(9, 12, "")])
+    html = render.marked(make_passage(text, [Highlight(1, 3, "乙丙"), Highlight(2, 4, "丙丁"), Highlight(9, 12, "")]))
     assert Tree(f"<p>{html}</p>").find("p")[0][1] == text
     assert [t for _, t in Tree(html).find("mark")] == ["乙丙", "丁"]
 

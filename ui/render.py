@@ -10,12 +10,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
 
 from collections.abc import Sequence
 from typing import Any
 
-from qa import Answer, Document, Highlight, Passage, QuestionError
+from qa import Answer, Document, Passage, QuestionError
 
 SIGNAL_LABELS: dict[str, str] = {"bm25": "关键词", "dense": "向量", "fused": "融合", "answer": "答案证据"}
 NO_ANSWER = "报告中没有找到答案"
@@ -45,16 +44,16 @@ def display_question(question: str, limit: int = QUESTION_DISPLAY_CHARS) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def marked(text: str, highlights: Iterable[Highlight]) -> str:
-    """``text`` escaped, with each highlight (offsets into ``text``) wrapped in ``<mark>``."""
-    out, position = [], 0
-    for h in sorted(highlights, key=lambda h: (h.start, h.end)):
-        start, end = max(h.start, position), min(h.end, len(text))
-        if start >= end:
-            continue
-        out += [esc(text[position:start]), "<mark>", esc(text[start:end]), "</mark>"]
-        position = end
-    out.append(esc(text[position:]))
+def marked(passage: Passage) -> str:
+    """The passage's text escaped, each highlight wrapped in ``<mark>`` and the answer span inside
+    it in ``<strong class="answer-span">``."""
+    out, current = [], None
+    for piece, highlight, answer in passage.pieces():
+        if highlight != current:
+            out.append(("</mark>" if current is not None else "") + ("<mark>" if highlight is not None else ""))
+            current = highlight
+        out.append(f'<strong class="answer-span">{esc(piece)}</strong>' if answer else esc(piece))
+    out.append("</mark>" if current is not None else "")
     return "".join(out)
 
 
@@ -112,7 +111,7 @@ def evidence_card(passage: Passage, slot: int, *, nearest: bool = False) -> str:
         f'<article class="card{" nearest" if nearest else ""}" data-rank="{passage.rank}">'
         f'<header class="card-head"><span class="rank">{passage.rank}</span>{cite_link(passage, slot)}{document}'
         f'<span class="section">{esc(citation.section)}</span>{subsection}{badge}</header>'
-        f'<blockquote class="passage">{marked(passage.text, passage.highlights)}</blockquote>'
+        f'<blockquote class="passage">{marked(passage)}</blockquote>'
         f'<footer class="card-foot"><span class="scores">{scores}</span>'
         f'<button type="button" class="copy" data-copy="{esc(copy_text(passage))}">复制原文与出处</button>'
         "</footer></article>"

@@ -11,8 +11,10 @@ import numpy as np
 
 from qa.answers import decide, highlight
 from qa.answers.features import by_character
+from qa.answers.reader.runtime import Reader, Verdict
 from qa.answers.reading import Reading, library_synonyms, read_chinese, read_english
 from qa.documents.library import Library, LibraryPassage
+from qa.documents.passages import passage_context
 from qa.language.english import Glossary, is_english
 from qa.language.textnorm import Tokenizer
 from qa.results import Highlight
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from embeddings import Encoder
 
 SYNONYMS_CACHED = 4096  # words whose library synonyms an answerer keeps
+READ_DEPTH = 3  # candidates the reader reads per question, in retrieval order
 READ_AHEAD_PASSAGES = 200  # passages read before the first question (about 3,000 texts: most of the tag cache)
 
 
@@ -39,6 +42,7 @@ class Answerer:
         encoder: Encoder | None = None,
         glossary: Glossary | None = None,
         unit_vectors: Sequence[np.ndarray] | None = None,
+        reader: Reader | None = None,
     ) -> None:
         if (encoder is None) != (unit_vectors is None):
             raise ValueError("an encoder needs the vectors of the passages' answer units, and they need it")
@@ -47,12 +51,14 @@ class Answerer:
         self.encoder = encoder
         self.glossary = glossary
         self.unit_vectors = unit_vectors
+        self.reader = reader
         self.passages = [p.normalized for p in library.passages]
         self.text = "\n".join(self.passages)
         self.idf: dict[str, float] = {}
         self.passage_words: dict[int, dict[str, tuple[str, ...]]] = {}
         self.read = functools.lru_cache(maxsize=64)(self._read)
         self.synonyms = functools.lru_cache(maxsize=SYNONYMS_CACHED)(self._synonyms)
+        self.verdicts = functools.lru_cache(maxsize=64)(self._verdicts)
 
     @property
     def model(self) -> decide.Model:
@@ -64,6 +70,17 @@ class Answerer:
         if self.glossary is not None and is_english(question):
             return read_english(question, self.glossary, self.weight, self.synonyms)
         return read_chinese(question, self.tokenizer, self.weight, self.text, self.synonyms)
+
+    def _verdicts(self, question: str, indices: tuple[int, ...]) -> dict[int, Verdict]:
+        """The reader's verdicts on the first ``READ_DEPTH`` of passages ``indices``, by passage
+        index (cached: judging and highlighting share them); none without a reader."""
+        if self.reader is None:
+            return {}
+        read = indices[:READ_DEPTH]
+        passages = [self.library.passages[i] for i in read]
+        found = self.reader.read(question, [(" ".join(passage_context(p.document, p.paragraph)), p.paragraph.text)
+                                            for p in passages])
+        return dict(zip(read, found))
 
     def _synonyms(self, word: str) -> dict[str, float]:
         """The library's Cilin words close to ``word`` (cached: questions share their words)."""
@@ -82,9 +99,11 @@ class Answerer:
             self.words(passage.index)
             highlight.read_ahead(passage)
 
-    def highlight(self, question: str, passage: LibraryPassage) -> tuple[Highlight, ...]:
-        """The one or two sentences of ``passage`` that answer ``question`` (offsets into its text)."""
-        return highlight.highlight(question, passage, self)
+    def highlight(self, question: str, passage: LibraryPassage, verdict: Verdict | None = None
+                  ) -> tuple[Highlight, ...]:
+        """The one or two sentences of ``passage`` that answer ``question`` (offsets into its text),
+        with the reader's ``verdict`` on it when it read it."""
+        return highlight.highlight(question, passage, self, verdict)
 
     def judge(self, question: str, candidates: Sequence[Candidate], keep: int) -> decide.Judgement:
         """Re-rank candidates by answer evidence, keep ``keep``, and decide (see :func:`decide.judge`)."""

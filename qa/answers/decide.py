@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +24,7 @@ from qa.answers.features import EVIDENCE_FEATURES, FEATURES, EvidenceContext, as
 from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
+    from qa.answers.reader.runtime import Verdict
     from qa.answers.reading import Reading
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
@@ -72,6 +73,7 @@ class Judgement:
     candidates: tuple[Candidate, ...]
     answered: bool
     reason: str
+    verdicts: dict[int, Verdict] = field(default_factory=dict)  # the reader's, by passage index
 
 
 class JudgeContext(EvidenceContext, Protocol):
@@ -105,9 +107,10 @@ def judge(question: str, candidates: Sequence[Candidate], context: JudgeContext,
         replace(candidates[i], score=_probability(logits[i]), signals={**candidates[i].signals, "answer": logits[i]})
         for i in order[:keep]
     )
+    verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
     if model.answer.logit(evidence[order[0]].vector(EVIDENCE_FEATURES)) >= model.threshold:
-        return Judgement(ranked, True, "")
-    return Judgement(ranked, False, evidence[order[0]].gap)
+        return Judgement(ranked, True, "", verdicts)
+    return Judgement(ranked, False, evidence[order[0]].gap, verdicts)
 
 
 def _probability(logit: float) -> float:

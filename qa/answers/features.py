@@ -25,6 +25,7 @@ from qa.language.textnorm import normalize
 from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
+    from qa.answers.reader.runtime import Verdict
     from qa.documents.library import Library, LibraryPassage
 
 EVIDENCE_FEATURES = (
@@ -41,6 +42,9 @@ EVIDENCE_FEATURES = (
     "kind",  # it holds an answer of the asked-for kind (always, when the kind cannot be recognised)
     "attribute",  # it states the asked-for attribute of the asked-for noun (员工88人, 局长…赵金生)
     "english",  # the question is in English
+    "cosine",  # cosine of its sentence closest to the question
+    "reader",  # the reader's answer log-odds (floor without a reader, or past its depth)
+    "reader_lead",  # how far the reader's best span leads no span
 )
 RETRIEVAL_FEATURES = (
     "retrieval",  # retrieval score relative to the best candidate's
@@ -48,8 +52,8 @@ RETRIEVAL_FEATURES = (
     "dense",  # dense cosine minus the best candidate's (0 without an encoder)
     "first_both",  # BM25 and dense both rank it first among the candidates
     "margin",  # how far the first candidate leads the second (relative retrieval score)
-    "cosine",  # cosine of its sentence closest to the question
-    "cosine_gap",  # that cosine minus the best one among the candidates
+    "cosine_gap",  # the cosine minus the best one among the candidates
+    "reader_gap",  # the reader's lead minus the best one among the candidates
 )
 FEATURES = EVIDENCE_FEATURES + RETRIEVAL_FEATURES
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -57,6 +61,8 @@ _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON, QType.R
 _KIND_NAMES = {QType.QUANTITY: "数量", QType.TIME: "时间", QType.PLACE: "地点", QType.PERSON: "人名",
                QType.REASON: "原因", QType.MANNER: "做法"}
 MIN_TERMS_STATED = 2
+READER_FLOOR = -12.0  # reader features of a passage it did not read (and the lowest it reports)
+READER_CEILING = 12.0
 NAME_GAP = 6  # characters a name's long form inserts (北京局 → 北京检验检疫局)
 
 
@@ -83,6 +89,8 @@ class EvidenceContext(Protocol):
     def words(self, index: int) -> dict[str, tuple[str, ...]]: ...
 
     def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None: ...
+
+    def verdicts(self, question: str, indices: tuple[int, ...]) -> dict[int, Verdict]: ...
 
 
 # --- partial statements of a term --------------------------------------------------------------
@@ -193,7 +201,10 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
         "margin": _margin(candidates),
     }
     evidence = [_passage_evidence(question, reading, c, context, in_library) for c in candidates]
+    verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
+    read = [_reader_features(verdicts.get(c.passage_index)) for c in candidates]
     best_cosine = max(e.features["cosine"] for e in evidence)
+    best_lead = max(r["reader_lead"] for r in read)
     scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
     first = {name: int(np.argmax(values)) for name, values in scores.items()}
     top_score = max(c.score for c in candidates)
@@ -208,9 +219,19 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
             "dense": scores["dense"][i] - max(scores["dense"]) if has_dense else 0.0,
             "first_both": float(has_dense and first["bm25"] == i == first["dense"]),
             "cosine_gap": item.features["cosine"] - best_cosine,
+            **read[i],
+            "reader_gap": read[i]["reader_lead"] - best_lead,
         }
         result.append(Evidence(features, item.gap))
     return result
+
+
+def _reader_features(verdict: Verdict | None) -> dict[str, float]:
+    """The reader's answer log-odds and span lead for a passage, clipped; the floor when unread."""
+    if verdict is None:
+        return {"reader": READER_FLOOR, "reader_lead": READER_FLOOR}
+    return {"reader": float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)),
+            "reader_lead": float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING))}
 
 
 def _margin(candidates: Sequence[Candidate]) -> float:

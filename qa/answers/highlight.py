@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from qa.language.english import asks_list_english
 from qa.language.qtype import QType
 from qa.language.textnorm import normalize
 from qa.results import Highlight
+
+if TYPE_CHECKING:
+    from qa.answers.reader.runtime import Verdict
 
 MAX_HIGHLIGHTS = 2
 TYPE_WEIGHT = 0.35  # a sentence holding the asked-for kind of answer
@@ -149,14 +152,21 @@ def pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
     return sorted(picked)[:MAX_HIGHLIGHTS]
 
 
-def highlight(question: str, passage: LibraryPassage, context: HighlightContext) -> tuple[Highlight, ...]:
-    """The one or two sentences of ``passage`` that answer ``question`` (offsets into its paragraph)."""
+def highlight(question: str, passage: LibraryPassage, context: HighlightContext, verdict: Verdict | None = None
+              ) -> tuple[Highlight, ...]:
+    """The one or two sentences of ``passage`` that answer ``question`` (offsets into its paragraph):
+    those holding the reader's answer span when it read the passage, else the best by the rules."""
     paragraph = passage.paragraph
     if not paragraph.sentences or not context.read(question).weights:
         return ()
     units = answer_units(paragraph)
+    if verdict is not None and verdict.span is not None:
+        first, last = (paragraph.start + offset for offset in verdict.span)
+        chosen = [i for i, unit in enumerate(units) if unit.start < last and first < unit.end][:MAX_HIGHLIGHTS]
+    else:
+        chosen = pick(sentence_scores(question, passage, context), units)
     highlights = []
-    for i in pick(sentence_scores(question, passage, context), units):
+    for i in chosen:
         sentence = units[i]
         start = sentence.start - paragraph.start
         highlights.append(Highlight(start, start + len(sentence.text), sentence.text))

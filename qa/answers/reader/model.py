@@ -1,0 +1,65 @@
+"""The reader as a torch module: the first layers of e5-small with an answer head and a span head.
+
+Only training and the one-time ONNX export import this module (and torch). The word, position
+and type embeddings are the prepared encoder's own, frozen; the shipped weights file holds the
+transformer layers and the two heads in fp16.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import BertModel
+
+LAYERS = 6  # the first half of e5-small: half the cost of all 12 (see READER.md)
+SHARED_PREFIX = "bert.embeddings."  # weights that stay the encoder's, never shipped
+
+
+class ReaderModel(torch.nn.Module):
+    """(question, context window) -> answer log-odds from ``<s>``, and per-token start/end logits."""
+
+    def __init__(self, bert: BertModel) -> None:
+        super().__init__()
+        self.bert = bert
+        hidden = bert.config.hidden_size
+        self.answer = torch.nn.Linear(hidden, 1)
+        self.span = torch.nn.Linear(hidden, 2)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        start, end = self.span(states).unbind(-1)
+        return self.answer(states[:, 0]).squeeze(-1), start, end
+
+
+def base_reader(encoder_folder: Path, layers: int = LAYERS) -> ReaderModel:
+    """A reader whose layers start as the first ``layers`` of the encoder at ``encoder_folder``
+    (a prepared sentence-transformers folder), embeddings frozen, heads new."""
+    bert = BertModel.from_pretrained(str(encoder_folder), num_hidden_layers=layers, add_pooling_layer=False)
+    bert.embeddings.requires_grad_(False)
+    return ReaderModel(bert)
+
+
+def save_weights(model: ReaderModel, path: Path) -> None:
+    """Write the layers and heads (not the shared embeddings) as fp16 safetensors."""
+    tensors = {name: value.detach().to(torch.float16).contiguous()
+               for name, value in model.state_dict().items() if not name.startswith(SHARED_PREFIX)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"layers": str(model.bert.config.num_hidden_layers)})
+
+
+def load_reader(encoder_folder: Path, weights: Path) -> ReaderModel:
+    """The trained reader: the encoder's embeddings with the layers and heads of ``weights``."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="pt") as handle:
+        layers = int(handle.metadata()["layers"])
+    model = base_reader(encoder_folder, layers)
+    tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [name for name in missing if not name.startswith(SHARED_PREFIX)]
+    if missing or unexpected:
+        raise ValueError(f"{weights}: not reader weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model.eval()

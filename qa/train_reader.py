@@ -1,0 +1,305 @@
+"""Train the answer reader: ``python -m qa.train_reader`` reproduces ``qa/answers/reader/weights.safetensors``.
+
+Data: DRCD dev (traditional; each question also seen in simplified through OpenCC, half the time)
+and the CMRC 2018 trial set, from ``../shared/data/mrc`` (CC BY-SA). DRCD test is never read: it
+is the held-out check. Each question gives one window that holds its answer (answer head 1, span
+head on the answer) and negatives (answer head 0): a window of its own paragraph without the
+answer, a window of another paragraph of its article (same subject, other facts), and a window of
+the paragraph of another article nearest to it by BM25 (what a question whose article is absent
+meets). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a log line
+every ``--log-every`` steps, validation figures at every checkpoint, and writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import opencc
+import torch
+from tokenizers import Tokenizer
+
+from embeddings.models import resolve_model
+from qa.answers.reader.model import base_reader, save_weights
+from qa.answers.reader.windows import Window, batch, best_span, compose, cut, null_score
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
+TRAIN_FILES = ("DRCD_dev.json", "cmrc2018_trial.json")
+WEIGHTS = Path(__file__).with_name("answers") / "reader" / "weights.safetensors"
+VALIDATION_ARTICLES = 20
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question with its answer's character span in its paragraph."""
+
+    text: str
+    answer: str
+    start: int
+    article: int
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Example:
+    """A window and its targets: whether it answers, and the answer's token positions (0, 0 if not)."""
+
+    window: Window
+    answers: bool
+    start: int
+    end: int
+
+
+def read_articles(path: Path, convert: opencc.OpenCC | None, rng: random.Random, article_base: int
+                  ) -> tuple[list[tuple[str, list[str]]], list[Question]]:
+    """Articles (title, paragraphs) and questions of a SQuAD file; with ``convert``, each paragraph
+    is turned simplified (with its questions) half the time, where that keeps character positions."""
+    articles, questions = [], []
+    for number, article in enumerate(json.loads(path.read_text(encoding="utf-8"))["data"]):
+        title, paragraphs = article["title"], []
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            change = convert is not None and rng.random() < 0.5
+            if change and len(convert.convert(context)) == len(context):
+                context, title_used = convert.convert(context), convert.convert(title)
+            else:
+                change, title_used = False, title
+            for qa in paragraph["qas"]:
+                answer = qa["answers"][0]
+                text, start = answer["text"], answer["answer_start"]
+                if change:
+                    text = convert.convert(text)
+                if not text.strip() or context[start:start + len(text)] != text:
+                    continue
+                question = convert.convert(qa["question"]) if change else qa["question"]
+                questions.append(Question(question, text, start, article_base + number, len(paragraphs)))
+            paragraphs.append((title_used, context))
+        articles.append((title, paragraphs))
+    return articles, questions
+
+
+def training_data(data: Path, convert: opencc.OpenCC, rng: random.Random
+                  ) -> tuple[list[tuple[str, list[tuple[str, str]]]], list[Question], set[int]]:
+    """The articles and questions of ``TRAIN_FILES`` in order, and the DRCD dev articles kept out
+    for validation (their positions in the list)."""
+    articles, questions, drcd_articles = [], [], 0
+    for name in TRAIN_FILES:
+        more, asked = read_articles(data / name, convert if "DRCD" in name else None, rng, len(articles))
+        articles += more
+        questions += asked
+        drcd_articles = drcd_articles or len(articles)
+    return articles, questions, set(rng.sample(range(drcd_articles), VALIDATION_ARTICLES))
+
+
+def validation_sources(data: Path = DATA) -> set[str]:
+    """The DRCD dev articles the reader never trained on, as ``squad_library.py`` names their files."""
+    articles, _, held = training_data(data, opencc.OpenCC("t2s"), random.Random(SEED))
+    drcd = json.loads((data / TRAIN_FILES[0]).read_text(encoding="utf-8"))["data"]
+    return {f"{drcd[i].get('id', i)}.txt" for i in held}
+
+
+def bigrams(text: str) -> list[str]:
+    """Character bigrams: BM25 tokens good enough to find a near paragraph in Chinese."""
+    return [text[i:i + 2] for i in range(len(text) - 1)] or [text]
+
+
+class Encoder:
+    """Token ids and character spans from the prepared encoder's tokenizer, cached per text."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if text not in self.cache:
+            encoding = self.tokenizer.encode(text, add_special_tokens=False)
+            self.cache[text] = (np.asarray(encoding.ids, dtype=np.int64), np.asarray(encoding.offsets, dtype=np.int64))
+        return self.cache[text]
+
+
+def examples_for(question: Question, paragraphs: list[list[tuple[str, str]]], neighbour: tuple[int, int],
+                 encode: Encoder, rng: random.Random) -> list[Example]:
+    """The positive window of a question and its negatives (see the module docstring)."""
+    title, text = paragraphs[question.article][question.paragraph]
+    context, offset = compose(title, text)
+    first, last = question.start + offset, question.start + offset + len(question.answer)
+    encoded_question = encode(question.text)
+    windows = cut(encoded_question, encode(context))
+    inside = [w for w in windows if w.text_range[0] <= first and last <= w.text_range[1]]
+    outside = [w for w in windows if w.text_range[1] <= first or last <= w.text_range[0]]
+    if not inside:
+        return []
+    window = rng.choice(inside)
+    tokens = np.flatnonzero((window.spans[:, 1] > first) & (window.spans[:, 0] < last))
+    examples = [Example(window, True, int(tokens[0]), int(tokens[-1]))]
+    if outside:
+        examples.append(Example(rng.choice(outside), False, 0, 0))
+    others = [i for i in range(len(paragraphs[question.article])) if i != question.paragraph]
+    candidates = [(question.article, rng.choice(others))] if others else []
+    candidates.append(neighbour)
+    for article, paragraph in candidates:
+        title, text = paragraphs[article][paragraph]
+        if question.answer in text:
+            continue
+        examples.append(Example(rng.choice(cut(encoded_question, encode(compose(title, text)[0]))), False, 0, 0))
+    return examples
+
+
+def nearest_other_article(questions: list[Question], paragraphs: list[list[tuple[str, str]]],
+                          convert: opencc.OpenCC) -> list[tuple[int, int]]:
+    """For each question, the BM25-nearest paragraph (article, paragraph) of another article."""
+    where = [(a, p) for a, article in enumerate(paragraphs) for p in range(len(article))]
+    retriever = bm25s.BM25()
+    retriever.index([bigrams(convert.convert(paragraphs[a][p][1])) for a, p in where], show_progress=False)
+    indexed = len(retriever.scores["indptr"]) - 1
+    nearest = []
+    for question in questions:
+        # bm25s counts only tokens it met in documents; its vocabulary may hold a few more
+        token_ids = [i for i in retriever.get_tokens_ids(bigrams(convert.convert(question.text))) if i < indexed]
+        order = np.argsort(-retriever.get_scores(token_ids)) if token_ids else range(len(where))
+        nearest.append(next(where[i] for i in order if where[i][0] != question.article))
+    return nearest
+
+
+def losses(model: torch.nn.Module, examples: list[Example]) -> torch.Tensor:
+    """Answer-head binary cross-entropy plus span cross-entropy over every window: the answer's
+    first and last tokens where it answers, ``<s>`` (no span) where it does not."""
+    ids, mask = batch([e.window for e in examples])
+    answer, start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
+    target = torch.tensor([float(e.answers) for e in examples])
+    allowed = torch.from_numpy(np.stack([_span_mask(e.window, ids.shape[1]) for e in examples]))
+    starts = start.masked_fill(~allowed, -1e4)
+    ends = end.masked_fill(~allowed, -1e4)
+    cross_entropy = torch.nn.functional.cross_entropy
+    return (torch.nn.functional.binary_cross_entropy_with_logits(answer, target)
+            + 0.5 * (cross_entropy(starts, torch.tensor([e.start for e in examples]))
+                     + cross_entropy(ends, torch.tensor([e.end for e in examples]))))
+
+
+def _span_mask(window: Window, width: int) -> np.ndarray:
+    """Where a span may start or end: ``<s>`` (no span) and the context tokens."""
+    mask = np.zeros(width, dtype=bool)
+    mask[0] = True
+    mask[window.context_from:len(window.ids) - 1] = True
+    return mask
+
+
+@torch.no_grad()
+def validate(model: torch.nn.Module, examples: list[Example]) -> dict[str, float]:
+    """AUC of answering windows against the rest, by the answer head and by the best span's lead over
+    no span; the span exact match on answering windows."""
+    model.eval()
+    head, lead, exact = [], [], []
+    for begin in range(0, len(examples), 32):
+        chunk = examples[begin:begin + 32]
+        ids, mask = batch([e.window for e in chunk])
+        answer, start, end = (t.numpy() for t in model(torch.from_numpy(ids), torch.from_numpy(mask)))
+        for row, example in enumerate(chunk):
+            score, first, last = best_span(example.window, start[row], end[row], (0, 1 << 30))
+            head.append((float(answer[row]), example.answers))
+            lead.append((score - null_score(start[row], end[row]), example.answers))
+            if example.answers:
+                exact.append((first, last) == (int(example.window.spans[example.start, 0]),
+                                                int(example.window.spans[example.end, 1])))
+    model.train()
+    return {"auc_head": _auc(head), "auc_span": _auc(lead), "span_exact": float(np.mean(exact)) if exact else math.nan}
+
+
+def _auc(scored: list[tuple[float, bool]]) -> float:
+    positives = np.array([s for s, a in scored if a])
+    negatives = np.array([s for s, a in scored if not a])
+    if not len(positives) or not len(negatives):
+        return math.nan
+    return float((positives[:, None] > negatives[None, :]).mean())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m qa.train_reader", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file written at the end")
+    parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
+    parser.add_argument("--epochs", type=float, default=1.5)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of the transformer layers")
+    parser.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the two new heads")
+    parser.add_argument("--validate-every", type=int, default=300)
+    parser.add_argument("--log-every", type=int, default=20)
+    parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(SEED)
+    convert = opencc.OpenCC("t2s")
+    articles, questions, held = training_data(args.data, convert, rng)
+    paragraphs = [article[1] for article in articles]
+    neighbours = nearest_other_article(questions, paragraphs, convert)
+    folder = Path(resolve_model(None))
+    encode = Encoder(Tokenizer.from_file(str(folder / "tokenizer.json")))
+    train, valid = [], []
+    for question, neighbour in zip(questions, neighbours):
+        (valid if question.article in held else train).extend(examples_for(question, paragraphs, neighbour, encode, rng))
+    print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions; "
+          f"training windows {len(train)} ({sum(e.answers for e in train)} answering), "
+          f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles)",
+          flush=True)
+
+    model = base_reader(folder)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    heads = [p for name, p in model.named_parameters() if p.requires_grad and not name.startswith("bert.")]
+    layers = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith("bert.")]
+    optimizer = torch.optim.AdamW([{"params": layers, "lr": args.lr}, {"params": heads, "lr": args.head_lr}],
+                                  weight_decay=0.01)
+    total = int(args.epochs * len(train) / args.batch)
+    warmup = max(1, total // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup))))
+    print(f"model: {model.bert.config.num_hidden_layers} layers, {sum(p.numel() for p in trainable):,} trained "
+          f"parameters; {total} steps of {args.batch}", flush=True)
+    args.checkpoints.mkdir(parents=True, exist_ok=True)
+    began, running, step = time.monotonic(), 0.0, 0
+    while step < total:
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        # batches of similar length: less padding, the same examples
+        chunks = [order[i:i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
+        batches = []
+        for chunk in chunks:
+            chunk.sort(key=lambda i: len(train[i].window.ids))
+            batches += [chunk[i:i + args.batch] for i in range(0, len(chunk), args.batch)]
+        rng.shuffle(batches)
+        for indices in batches:
+            if step >= total:
+                break
+            loss = losses(model, [train[i] for i in indices])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            running = loss.item() if step == 1 else 0.95 * running + 0.05 * loss.item()
+            if step % args.log_every == 0:
+                print(f"step {step}/{total} loss {running:.4f} lr {schedule.get_last_lr()[0]:.2e} "
+                      f"{time.monotonic() - began:.0f} s", flush=True)
+            if step % args.checkpoint_every == 0 or step == total:
+                save_weights(model, args.checkpoints / f"step{step:05d}.safetensors")
+                save_weights(model, args.checkpoints / "latest.safetensors")
+                if step % args.validate_every == 0 or step == total:
+                    print(f"validation at step {step}: {validate(model, valid)}", flush=True)
+    save_weights(model, args.out)
+    print(f"trained in {(time.monotonic() - began) / 60:.1f} min -> {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The trained answer reader: its shipped weights, its ONNX export under REPORT_QA_HOME, its answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.answers.reader.runtime import EXPORT_FOLDER, WEIGHTS, load_reader
+
+FENGGANG = ("广东东莞检验检疫局凤岗办事处是全国业务量最大的办事处之一，是广东检验检疫局首批全国青年文明号之一。"
+            "现有员工88人，承担着年均40多万批次和辖区3200多家外贸企业的检验检疫监管任务；"
+            "他们每天从8点半工作到21点半，全年只有除夕到初四停办业务。")
+SHANDONG = "山东检验检疫局连续七年被评为省级文明单位，党员队伍建设成效显著。"
+
+
+@pytest.fixture(scope="module")
+def reader(assistant, tmp_path_factory):
+    encoder = assistant.encoder
+    return load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path_factory.mktemp("home"))
+
+
+def test_the_shipped_weights_are_small_fp16_layers_without_the_shared_embeddings():
+    from safetensors import safe_open
+
+    assert WEIGHTS.stat().st_size <= 40 * 1024 * 1024
+    with safe_open(str(WEIGHTS), framework="numpy") as weights:
+        names = list(weights.keys())
+        assert {str(weights.get_tensor(name).dtype) for name in names} == {"float16"}
+    assert not any("word_embeddings" in name for name in names)
+    assert {"answer.weight", "span.weight"} <= set(names)
+
+
+def test_the_answering_passage_outranks_another_and_its_span_holds_the_number(reader):
+    fenggang, shandong = reader.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG), ("山东局", SHANDONG)])
+    assert fenggang.lead > shandong.lead and fenggang.logit > shandong.logit
+    start, end = fenggang.span
+    assert "88" in FENGGANG[start:end] and end - start <= 12
+
+
+def test_a_traditional_or_english_question_finds_the_same_sentence(reader):
+    for question in ("鳳崗辦事處有多少名員工？", "How many employees does the Fenggang office have?"):
+        (verdict,) = reader.read(question, [("凤岗办党支部", FENGGANG)])
+        sentence = FENGGANG.index("现有员工"), FENGGANG.index("；")
+        assert sentence[0] <= verdict.span[0] < sentence[1], question
+
+
+def test_a_passage_longer_than_one_window_is_read_to_its_end(reader):
+    filler = "检验检疫工作稳步推进，各项业务有序开展。" * 30
+    (verdict,) = reader.read("凤岗办事处有多少名员工？", [("凤岗办党支部", filler + FENGGANG)])
+    assert len(verdict.windows) > 1
+    assert verdict.span[0] >= len(filler)
+
+
+def test_an_empty_passage_gets_no_span(reader):
+    (verdict,) = reader.read("凤岗办事处有多少名员工？", [("", "")])
+    assert verdict.span is None and verdict.lead == float("-inf")
+
+
+def test_a_damaged_export_is_made_again(assistant, tmp_path):
+    encoder = assistant.encoder
+    load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
+    (export,) = (tmp_path / EXPORT_FOLDER).glob("*/reader.onnx")
+    export.write_bytes(b"not an onnx graph")
+    again = load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
+    (verdict,) = again.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG)])
+    assert verdict.span is not None and export.stat().st_size > 1_000_000
