@@ -41,6 +41,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from qa.documents.document import Document
 from qa.documents.ingest import ReportError, error_reason
+from qa.documents.readers.limits import MAX_PDF_PAGES, TooCostly, bound_pdfminer, bounded_pages
 from qa.documents.structure import (
     CLOSERS,
     SENTENCE_END,
@@ -54,6 +55,7 @@ from qa.documents.structure import (
 
 # pdfminer warns about every font it cannot fully describe (Chromium's subset CJK fonts).
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
+bound_pdfminer()  # a stream that inflates too far is refused, not inflated (see qa.documents.readers.limits)
 
 EQUIVALENT_IDEOGRAPHS = Path(__file__).with_name("EquivalentUnifiedIdeograph.txt")
 SIZE_TOLERANCE = 0.5  # points: sizes closer than this are the same size
@@ -111,8 +113,8 @@ def read(path: Path, source: str) -> Document:
 
 def _read_pages(path: Path, source: str) -> list[list[_Line]]:
     try:
-        with pdfplumber.open(path) as pdf:
-            pages = [_page_lines(page, number) for number, page in enumerate(pdf.pages)]
+        with pdfplumber.open(path, pages=range(1, MAX_PDF_PAGES + 2)) as pdf:  # one past the limit is enough to refuse
+            pages = [_page_lines(page, number) for number, page in enumerate(bounded_pages(pdf.pages))]
     except PdfminerException as error:  # pdfplumber wraps pdfminer's error as its first argument
         cause = next((arg for arg in error.args if isinstance(arg, BaseException)), error)
         raise ReportError(f"{source}: {_problem(cause)}") from error
@@ -122,6 +124,8 @@ def _read_pages(path: Path, source: str) -> list[list[_Line]]:
 
 
 def _problem(error: BaseException) -> str:
+    if isinstance(error, TooCostly):
+        return f"refused: {error}"
     if isinstance(error, PDFPasswordIncorrect):
         return "this PDF is encrypted (password-protected); remove the password first"
     if isinstance(error, PDFEncryptionError):
