@@ -115,6 +115,10 @@ class DocumentCache:
         self._stats_changed = True
         return sha256
 
+    def forget(self, sha256: str) -> None:
+        """Delete the prepared document of the file with this hash, if cached."""
+        (self.directory / f"{sha256}.json").unlink(missing_ok=True)
+
     def flush(self) -> None:
         """Write the remembered file stats (atomically) if any changed, forgetting vanished files."""
         if self._stats_changed:
