@@ -12,7 +12,8 @@ and :mod:`qa.calibrate`.
 from qa.assistant import Assistant, UnknownDocument
 from qa.documents.document import Document, Paragraph, Section, Sentence
 from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError, read_report
-from qa.documents.uploads import MAX_UPLOAD_BYTES, UploadLimits, megabytes
+from qa.documents.readers.limits import size_text
+from qa.documents.uploads import MAX_UPLOAD_BYTES, UploadLimits
 from qa.language.question import QuestionError
 from qa.results import Answer, Citation, Highlight, Passage, refusal
 from qa.team.access import FAILED_SIGN_IN_DELAY_S, Access, NotAllowed
@@ -38,7 +39,7 @@ __all__ = [
     "UnknownDocument",
     "UploadLimits",
     "Users",
-    "megabytes",
     "read_report",
     "refusal",
+    "size_text",
 ]

@@ -29,8 +29,8 @@ from qa import (  # noqa: E402
     QuestionError,
     ReportError,
     UnknownDocument,
-    megabytes,
     refusal,
+    size_text,
 )
 from ui import render, team  # noqa: E402
 
@@ -256,7 +256,7 @@ def build_app(assistant: Assistant, access: Access = Access(), workers: int = WO
                 with gr.Accordion("文档库与上传", open=False, elem_id="library-box"):
                     library = gr.HTML(render.library_html(assistant.summaries()), elem_id="library-list")
                     upload_file = gr.File(
-                        label=f"加入报告（{' '.join(UPLOAD_TYPES)}，不超过 {megabytes(assistant.limits.file_bytes)} MB）",
+                        label=f"加入报告（{' '.join(UPLOAD_TYPES)}，不超过 {size_text(assistant.limits.file_bytes)}）",
                         file_types=list(UPLOAD_TYPES),
                         file_count="single",
                         type="filepath",

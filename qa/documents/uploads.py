@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qa.documents.ingest import ReportError
 from qa.documents.library import UPLOADS_PREFIX
+from qa.documents.readers.limits import size_text
 
 UPLOADS_DIR = "uploads"
 MEGABYTE = 1024 * 1024
@@ -33,17 +34,12 @@ class UploadLimits:
         """Raise :class:`ReportError` when a file of ``size`` bytes named ``name`` may not be added
         to the uploads in ``folder``."""
         if size > self.file_bytes:
-            raise ReportError(f"{name}: the file is {megabytes(size)} MB, over the limit of "
-                              f"{megabytes(self.file_bytes)} MB per upload")
+            raise ReportError(f"{name}: the file is {size_text(size)}, over the limit of {size_text(self.file_bytes)} "
+                              "per upload")
         used = folder_bytes(folder)
         if used + size > self.library_bytes:
-            raise ReportError(f"{name}: the uploads would pass their limit of {megabytes(self.library_bytes)} MB in all "
-                              f"({megabytes(used)} MB used, this file {megabytes(size)} MB); remove an upload first")
-
-
-def megabytes(size: int) -> str:
-    """``size`` bytes in MB, with at most two decimals (``50``, ``0.05``, ``1.5``)."""
-    return f"{size / MEGABYTE:.2f}".rstrip("0").rstrip(".")
+            raise ReportError(f"{name}: the uploads would pass their limit of {size_text(self.library_bytes)} in all "
+                              f"({size_text(used)} used, this file {size_text(size)}); remove an upload first")
 
 
 def folder_bytes(folder: Path) -> int:

@@ -51,12 +51,14 @@ def _too_far(part: str, compressed: int, inflated: int) -> TooCostly:
     """The refusal of a part that inflates (or declares it inflates) beyond :func:`inflation_limit`."""
     if inflated > MAX_RATIO * compressed:
         return TooCostly(f"{part} inflates more than {MAX_RATIO} times its compressed size "
-                         f"({_mb(compressed)} to over {_mb(inflated)}; a decompression bomb?)")
-    return TooCostly(f"{part} inflates beyond {_mb(MAX_PART_BYTES)}")
+                         f"({size_text(compressed)} to over {size_text(inflated)}; a decompression bomb?)")
+    return TooCostly(f"{part} inflates beyond {size_text(MAX_PART_BYTES)}")
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.1f} KB"
+def size_text(size: int) -> str:
+    """``size`` bytes for a person: ``50 MB``, ``1.5 MB``, ``5.8 KB``."""
+    value, unit = (size / (1024 * 1024), "MB") if size >= 1024 * 1024 else (size / 1024, "KB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 # --- zip containers ------------------------------------------------------------------------------
@@ -76,13 +78,13 @@ def check_zip(path: Path) -> None:
             raise _too_far(member.filename, member.compress_size, member.file_size)
     declared = sum(member.file_size for member in members)
     if declared > MAX_ARCHIVE_BYTES:
-        raise TooCostly(f"its members inflate to {_mb(declared)} together, over {_mb(MAX_ARCHIVE_BYTES)}")
+        raise TooCostly(f"its members inflate to {size_text(declared)} together, over {size_text(MAX_ARCHIVE_BYTES)}")
     with path.open("rb") as raw:
         for member in members:
             if member.compress_type == zipfile.ZIP_DEFLATED:
                 inflated = _inflated_size(raw, member.header_offset, member.compress_size, member.file_size)
                 if inflated > member.file_size:
-                    raise TooCostly(f"{member.filename} inflates beyond the {_mb(member.file_size)} it declares")
+                    raise TooCostly(f"{member.filename} inflates beyond the {size_text(member.file_size)} it declares")
 
 
 def _inflated_size(raw: BinaryIO, header_offset: int, compressed: int, declared: int) -> int:
@@ -177,7 +179,7 @@ def _bounded_run_length(decode: Callable[[bytes], bytes]) -> Callable[[bytes], b
     run-length coding cannot pass the ratio."""
     def run_length(data: bytes) -> bytes:
         if RUN_LENGTH_MAX_RATIO * len(data) > MAX_PART_BYTES:
-            raise TooCostly(f"a run-length PDF stream of {_mb(len(data))} may inflate beyond {_mb(MAX_PART_BYTES)}")
+            raise TooCostly(f"a run-length PDF stream of {size_text(len(data))} may inflate beyond {size_text(MAX_PART_BYTES)}")
         return decode(data)
 
     return run_length
