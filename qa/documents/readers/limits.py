@@ -11,8 +11,9 @@ minimum-size allowance), and no part may inflate beyond ``MAX_PART_BYTES``.
   counted, so a member whose data inflates beyond its declared size is refused too (Python's
   ``zipfile`` inflates a whole member at once before it cuts it to the declared size).
 * A PDF's streams are inflated by pdfminer whole, with ``zlib.decompress``, as it reads them;
-  :func:`bound_pdfminer` gives pdfminer a ``zlib`` (and LZW and run-length decoders) that stop
-  at the limit instead (images are not decoded for text). A PDF may have at most
+  :func:`bound_pdfminer` gives pdfminer a ``zlib`` that first counts, keeping nothing, how far
+  a stream inflates, and LZW and run-length decoders that stop at the limit (images are not
+  decoded for text). A PDF may have at most
   ``MAX_PDF_PAGES`` pages and take ``MAX_READ_SECONDS`` to read (:func:`bounded_pages`).
 """
 
@@ -56,7 +57,9 @@ def _too_far(part: str, compressed: int, inflated: int) -> TooCostly:
 
 
 def size_text(size: int) -> str:
-    """``size`` bytes for a person: ``50 MB``, ``1.5 MB``, ``5.8 KB``."""
+    """``size`` bytes for a person: ``50 MB``, ``1.5 MB``, ``5.8 KB``, ``300 bytes``."""
+    if size < 1024:
+        return f"{size} bytes"
     value, unit = (size / (1024 * 1024), "MB") if size >= 1024 * 1024 else (size / 1024, "KB")
     return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
@@ -114,36 +117,33 @@ def _inflated_size(raw: BinaryIO, header_offset: int, compressed: int, declared:
 # --- PDF streams ---------------------------------------------------------------------------------
 
 
-class _BoundedInflater:
-    """A ``zlib.decompressobj`` that raises :class:`TooCostly` past the limit for ``compressed`` bytes."""
+def _pieces(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    """``data`` inflated by ``inflater`` in pieces of at most ``_CHUNK`` bytes."""
+    while True:
+        piece = inflater.decompress(data, _CHUNK)
+        yield piece
+        data = inflater.unconsumed_tail
+        if not data and len(piece) < _CHUNK:  # a full piece may leave output pending
+            return
 
-    def __init__(self, compressed: int | None = None) -> None:
+
+class _BoundedInflater:
+    """A ``zlib.decompressobj`` that raises :class:`TooCostly` once its output passes the limit
+    for the bytes given to it so far (pdfminer feeds a damaged stream through one, byte by byte)."""
+
+    def __init__(self) -> None:
         self._inflater = zlib.decompressobj()
-        self._compressed = compressed
         self._read = 0
         self._inflated = 0
 
-    @property
-    def eof(self) -> bool:
-        return self._inflater.eof
-
-    @property
-    def unconsumed_tail(self) -> bytes:
-        return self._inflater.unconsumed_tail
-
     def decompress(self, data: bytes) -> bytes:
-        """All of ``data`` inflated, in bounded steps."""
         self._read += len(data)
-        compressed = self._compressed if self._compressed is not None else self._read
-        limit = inflation_limit(compressed)
         pieces = []
-        while data:
-            piece = self._inflater.decompress(data, _CHUNK)
+        for piece in _pieces(self._inflater, data):
             self._inflated += len(piece)
-            if self._inflated > limit:
-                raise _too_far("a PDF stream", compressed, self._inflated)
+            if self._inflated > inflation_limit(self._read):
+                raise _too_far("a PDF stream", self._read, self._inflated)
             pieces.append(piece)
-            data = self._inflater.unconsumed_tail
         return b"".join(pieces)
 
 
@@ -155,11 +155,13 @@ class _BoundedZlib:
 
     @staticmethod
     def decompress(data: bytes) -> bytes:
-        inflater = _BoundedInflater(len(data))
-        inflated = inflater.decompress(data)
-        if not inflater.eof:
-            raise zlib.error("incomplete or truncated stream")  # as zlib.decompress: pdfminer then reads what it can
-        return inflated
+        """``zlib.decompress(data)``, once a first pass that keeps nothing has found its size within the limit."""
+        limit, inflated = inflation_limit(len(data)), 0
+        for piece in _pieces(zlib.decompressobj(), data):
+            inflated += len(piece)
+            if inflated > limit:
+                raise _too_far("a PDF stream", len(data), inflated)
+        return zlib.decompress(data)
 
 
 def _bounded_lzw(data: bytes) -> bytes:
