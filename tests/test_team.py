@@ -254,6 +254,22 @@ def test_users_are_added_listed_and_removed_from_the_command_line(tmp_path: Path
     assert cli("users", "add", "x", "--role", "owner", "--password-stdin", home=home, stdin="long-enough\n").returncode == 2
 
 
+def test_a_damaged_users_file_lets_no_one_in_and_says_why(tmp_path: Path) -> None:
+    from qa import Access, NotAllowed, Users
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "users.json").write_text("{not json", encoding="utf-8")
+    access = Access(Users(home))
+    assert access.sign_in("ed", "editor-secret") is False and access.allows("ed", "ask") is False
+    with pytest.raises(NotAllowed, match="users.json: cannot read the users file"):
+        access.check("ed", "ask")
+    for args in (("users", "list"), ("users", "remove", "ed"), ("serve", "--auth")):
+        refused = cli(*args, home=home)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "cannot read the users file" in refused.stderr
+    assert (home / "users.json").read_text(encoding="utf-8") == "{not json"  # never overwritten
+
+
 def test_serve_asks_for_users_and_warns_off_loopback_without_sign_in(tmp_path: Path) -> None:
     home = tmp_path / "home"
     no_users = cli("serve", "--auth", home=home)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.team.roles import CHANGES, Action, Role, least_role, may
-from qa.team.users import Users
+from qa.team.users import AccountError, Users
 
 FAILED_SIGN_IN_DELAY_S = 1.0  # a wrong name or password is answered this much later
 ANONYMOUS = "anonymous"  # the user of a request on a server without sign-in
@@ -33,14 +33,19 @@ class Access:
     read_only: bool = False
 
     def sign_in(self, name: str, password: str) -> bool:
-        """Whether ``name`` and ``password`` are a user's (always True without sign-in)."""
-        return self.users is None or self.users.verify(name, password) is not None
+        """Whether ``name`` and ``password`` are a user's (always True without sign-in; False
+        for everyone while the users file is damaged)."""
+        try:
+            return self.users is None or self.users.verify(name, password) is not None
+        except AccountError:
+            return False
 
     def role(self, user: str | None) -> Role | None:
         """The role ``user`` acts with now: ``admin`` for all without sign-in; None for no one."""
-        if self.users is None:
-            return "admin"
-        return self.users.role(user) if user else None
+        try:
+            return self._role(user)
+        except AccountError:
+            return None
 
     def allows(self, user: str | None, action: Action) -> bool:
         """Whether ``user`` may do ``action`` now."""
@@ -51,9 +56,18 @@ class Access:
         """The name ``user`` acts under, when they may do ``action``; else raises :class:`NotAllowed`."""
         if self.read_only and action in CHANGES:
             raise NotAllowed(f"this server is read-only: {_DOING[action]} is turned off for everyone")
-        role = self.role(user)
+        try:
+            role = self._role(user)
+        except AccountError as error:
+            raise NotAllowed(str(error)) from None
         if role is None:
             raise NotAllowed(f"{user!r} is no longer a user here" if user else f"sign in first: {_DOING[action]} needs a user")
         if not may(role, action):
             raise NotAllowed(f"{user!r} has the {role} role: {_DOING[action]} needs the {least_role(action)} role or above")
         return user or ANONYMOUS
+
+    def _role(self, user: str | None) -> Role | None:
+        """:meth:`role`, raising :class:`AccountError` for a damaged users file."""
+        if self.users is None:
+            return "admin"
+        return self.users.role(user) if user else None
