@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import struct
 import time
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -72,8 +73,6 @@ def check_zip(path: Path) -> None:
 
     Raises :class:`TooCostly`, or :class:`zipfile.BadZipFile` for a file that is not a zip.
     """
-    import zipfile
-
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
     for member in members:
@@ -101,20 +100,18 @@ def _inflated_size(raw: BinaryIO, header_offset: int, compressed: int, declared:
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     inflated, left = 0, compressed
     try:
-        while left > 0 and not inflater.eof and inflated <= declared:
+        while left > 0 and not inflater.eof:
             data = raw.read(min(_CHUNK, left))
             if not data:
                 break
             left -= len(data)
-            while data and inflated <= declared:
-                inflated += len(inflater.decompress(data, _CHUNK))
-                data = inflater.unconsumed_tail
+            for piece in _pieces(inflater, data):
+                inflated += len(piece)
+                if inflated > declared:
+                    return inflated
     except zlib.error:
-        return inflated  # damaged data: zipfile's own reading reports it
+        pass  # damaged data: zipfile's own reading reports it
     return inflated
-
-
-# --- PDF streams ---------------------------------------------------------------------------------
 
 
 def _pieces(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
@@ -125,6 +122,9 @@ def _pieces(inflater: zlib._Decompress, data: bytes) -> Iterator[bytes]:
         data = inflater.unconsumed_tail
         if not data and len(piece) < _CHUNK:  # a full piece may leave output pending
             return
+
+
+# --- PDF streams ---------------------------------------------------------------------------------
 
 
 class _BoundedInflater:
