@@ -12,7 +12,9 @@ and :mod:`qa.calibrate`.
 from qa.assistant import Assistant, UnknownDocument
 from qa.documents.document import Document, Paragraph, Section, Sentence
 from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError, read_report
+from qa.documents.pages import Mark, PageView
 from qa.documents.readers.limits import size_text
+from qa.documents.readers.ocr import ocr_progress
 from qa.documents.uploads import MAX_UPLOAD_BYTES, UploadLimits
 from qa.language.question import QuestionError
 from qa.results import Answer, Citation, Highlight, Passage, refusal
@@ -29,7 +31,9 @@ __all__ = [
     "Citation",
     "Document",
     "Highlight",
+    "Mark",
     "NotAllowed",
+    "PageView",
     "Paragraph",
     "Passage",
     "QuestionError",
@@ -39,6 +43,7 @@ __all__ = [
     "UnknownDocument",
     "UploadLimits",
     "Users",
+    "ocr_progress",
     "read_report",
     "refusal",
     "size_text",

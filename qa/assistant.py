@@ -15,7 +15,9 @@ from qa.answers.highlight import answer_units
 from qa.answers.unit_vectors import UNITS_FOLDER, unit_vectors
 from qa.documents.cache import DocumentCache, PreparedDocument, file_sha256
 from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.documents.layout import cited_pages
 from qa.documents.library import UPLOADS_PREFIX, Library, read_library, summary
+from qa.documents.pages import PageView, forget_pages, page_image, page_marks
 from qa.documents.uploads import UPLOADS_DIR, UploadLimits, free_name, safe_name, stage_copy, upload_file
 from qa.language.question import clean_question
 from qa.results import Answer, Citation, Passage
@@ -174,6 +176,7 @@ class Assistant:
         for rank, candidate in enumerate(judgement.candidates, start=1):
             item = indexes.library.passages[candidate.passage_index]
             paragraph, section = item.paragraph, item.section
+            page, page_end = cited_pages(item.document.layout, paragraph.start, paragraph.end)
             citation = Citation(
                 document=item.document.title,
                 source=item.document.source,
@@ -183,6 +186,8 @@ class Assistant:
                 paragraph=paragraph.number,
                 start=paragraph.start,
                 end=paragraph.end,
+                page=page,
+                page_end=page_end,
             )
             passages.append(
                 Passage(
@@ -196,6 +201,48 @@ class Assistant:
                 )
             )
         return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
+
+    def page_view(self, passage: Passage, number: int | None = None) -> PageView:
+        """Page ``number`` (default: the one the passage starts on) of the PDF that ``passage``
+        cites, rendered as an image (kept under ``home/pages/``) with the passage's area, its
+        highlighted sentences and its answer span marked.
+
+        Raises :class:`UnknownDocument` for a source the library does not hold and
+        :class:`ReportError` for a document without pages (not a PDF), a page it does not have,
+        or a file changed since the library read it.
+        """
+        source = passage.citation.source
+        try:
+            prepared = self.library.prepared_document(source)
+        except KeyError:
+            raise UnknownDocument(source) from None
+        layout = prepared.document.layout
+        if layout is None:
+            raise ReportError(f"{source}: not a PDF; it has no pages to show")
+        number = number or passage.citation.page or 1
+        if not 1 <= number <= len(layout.sizes):
+            raise ReportError(f"{source}: no page {number} (it has {len(layout.sizes)})")
+        path = self._file_of(source)
+        if DocumentCache(self.home).sha256(path) != prepared.sha256:
+            raise ReportError(f"{source}: the file changed since it was read; restart to read it again")
+        start = passage.citation.start
+        answer = getattr(passage, "answer", None)
+        marks = page_marks(
+            layout,
+            number,
+            (start, passage.citation.end),
+            [(start + h.start, start + h.end) for h in passage.highlights],
+            (start + answer.start, start + answer.end) if answer else None,
+        )
+        width, height = layout.sizes[number - 1]
+        image = page_image(self.home, path, prepared.sha256, number)
+        return PageView(source, number, len(layout.sizes), image, width, height, marks, number in layout.ocr_pages)
+
+    def _file_of(self, source: str) -> Path:
+        """The file the library read the document ``source`` from."""
+        if source.startswith(UPLOADS_PREFIX) and self.uploads is not None:
+            return upload_file(self.uploads, source)
+        return self.report / source if self.report.is_dir() else self.report
 
     def warm_up(self) -> None:
         """Load what the first questions would otherwise load (part-of-speech tagger, CC-CEDICT
@@ -290,6 +337,7 @@ class Assistant:
         """Delete what was cached of a removed document that no kept document shares."""
         if all(item.sha256 != removed.sha256 for item in kept):
             DocumentCache(self.home).forget(removed.sha256)
+            forget_pages(self.home, removed.sha256)
         if self.encoder is None:
             return
         from embeddings.vector_store import VectorStore, store_directory

@@ -188,8 +188,10 @@ def _list(args: argparse.Namespace) -> int:
         elif "error" in row:
             print(f"{row['source']}  不可读：{row['error']}")
         else:
-            print(f"{row['source']}  《{row['title']}》  {row['format']}  {row['sections']} 节  {row['paragraphs']} 段  "
-                  f"{'已索引' if row['indexed'] else '未索引'}")
+            pages = f"{row['pages']} 页  " if row["pages"] else ""
+            empty = f"（第 {'、'.join(map(str, row['empty_pages']))} 页未读出文字）" if row.get("empty_pages") else ""
+            print(f"{row['source']}  《{row['title']}》  {row['format']}  {pages}{row['sections']} 节  {row['paragraphs']} 段  "
+                  f"{'已索引' if row['indexed'] else '未索引'}{empty}")
     return 0
 
 

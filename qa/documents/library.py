@@ -55,15 +55,22 @@ class LibraryPassage:
 
 
 def summary(document: Document, indexed: bool) -> dict[str, object]:
-    """A document's ``list`` object: source, title, format, sections, paragraphs, indexed."""
-    return {
+    """A document's ``list`` object: source, title, format, sections, paragraphs, indexed, and
+    ``pages`` (a PDF's page count, else None); a PDF with pages where nothing could be read
+    (neither a text layer nor OCR) also lists them as ``empty_pages``."""
+    layout = document.layout
+    row: dict[str, object] = {
         "source": document.source,
         "title": document.title,
         "format": document.format,
         "sections": len(document.sections),
         "paragraphs": len(document.paragraphs),
         "indexed": indexed,
+        "pages": len(layout.sizes) if layout else None,
     }
+    if layout and layout.empty_pages:
+        row["empty_pages"] = list(layout.empty_pages)
+    return row
 
 
 def is_report_file(path: Path) -> bool:
@@ -166,6 +173,10 @@ class Library:
     def document(self, source: str) -> Document:
         """The document named ``source``; raises KeyError for an unknown one."""
         return self.documents[self._by_source[source]]
+
+    def prepared_document(self, source: str) -> PreparedDocument:
+        """The prepared document (with its file's hash) named ``source``; raises KeyError for an unknown one."""
+        return self.prepared[self._by_source[source]]
 
     def passage_mask(self, sources: Iterable[str]) -> np.ndarray:
         """Boolean mask over passages: True for those of the named documents.
