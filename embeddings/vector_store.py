@@ -98,6 +98,12 @@ class VectorStore:
             raise VectorsUnusable("vectors do not match the document")
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def forget(self, passages: Sequence[str]) -> None:
+        """Delete the stored vectors of these passages, if any."""
+        key = self.key(passages)
+        for suffix in (".json", ".npy"):  # the sidecar first: vectors without it are unusable
+            (self.directory / f"{key}{suffix}").unlink(missing_ok=True)
+
     def save(self, key: str, vectors: np.ndarray) -> None:
         """Write ``<key>.npy`` then its sidecar, each atomically."""
         self.directory.mkdir(parents=True, exist_ok=True)

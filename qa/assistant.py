@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -13,14 +11,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.answers import RERANK_DEPTH, Answerer
+from qa.answers.highlight import answer_units
 from qa.answers.reader.runtime import Reader, Verdict, load_reader
-from qa.answers.unit_vectors import unit_vectors
-from qa.documents.cache import DocumentCache
+from qa.answers.unit_vectors import UNITS_FOLDER, unit_vectors
+from qa.documents.cache import DocumentCache, PreparedDocument, file_sha256
 from qa.documents.ingest import SUPPORTED_SUFFIXES, ReportError
+from qa.documents.layout import cited_pages
 from qa.documents.library import UPLOADS_PREFIX, Library, read_library, summary
+from qa.documents.pages import PageView, forget_pages, page_image, page_marks
+from qa.documents.uploads import UPLOADS_DIR, UploadLimits, free_name, safe_name, stage_copy, upload_file
 from qa.language.question import clean_question
 from qa.results import Answer, Citation, Highlight, Passage
+from qa.retrieval.lexical_cache import forget_saved_indexes
 from qa.retrieval.retriever import Retriever, RetrieverName
+from qa.team.access import ANONYMOUS
+from qa.team.audit import AuditLog
 
 if TYPE_CHECKING:
     from embeddings import TextEncoder
@@ -28,8 +33,6 @@ if TYPE_CHECKING:
 
 SEED_REPORTS = Path(__file__).resolve().parent.parent / "seeds"
 DEFAULT_TOP_K = 3
-UPLOADS_DIR = "uploads"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 WARM_UP_QUESTIONS = ("报告中有多少名员工？", "How many staff work in the office?")
 
 
@@ -67,7 +70,9 @@ class Assistant:
         model: encoder model name or path (default: env ``REPORT_QA_MODEL``, else
             multilingual-e5-small prepared offline); unused by ``"bm25"``.
         home: state folder (default: env ``REPORT_QA_HOME``, else the user cache dir).
-        uploads: also serve the files added with :meth:`add_report` (kept in ``home/uploads/``).
+        uploads: also serve the files added with :meth:`add_report` (kept in ``home/uploads/``);
+            each add and remove is recorded in ``home/audit.log`` (:class:`qa.team.audit.AuditLog`).
+        limits: how large one upload may be, and all uploads together.
         encoder: an already loaded encoder to share (default: load ``model``).
         log: where one-line notices (documents encoded, model prepared) go.
         progress: show a progress bar while encoding.
@@ -84,6 +89,7 @@ class Assistant:
         model: str | None = None,
         home: str | Path | None = None,
         uploads: bool = False,
+        limits: UploadLimits = UploadLimits(),
         encoder: TextEncoder | None = None,
         log: Callable[[str], None] = _stderr,
         progress: bool = False,
@@ -99,6 +105,8 @@ class Assistant:
         self.log = log
         self.progress = progress
         self.uploads = self.home / UPLOADS_DIR if uploads else None
+        self.limits = limits
+        self.audit = AuditLog(self.home)
         self.encoder: TextEncoder | None = None
         if retriever != "bm25" or not self.store.in_process:
             from embeddings import load_encoder
@@ -111,7 +119,7 @@ class Assistant:
             first = library.unreadable[0]
             raise ReportError(f"{self.report}: no readable report ({first.source}: {first.error})")
         self._indexes = self._index(library)
-        self._adding = threading.Lock()
+        self._changing = threading.Lock()  # adds and removes run one at a time
 
     def _load_reader(self) -> Reader | None:
         """The answer reader, on the word embeddings and tokenizer of the prepared default encoder
@@ -123,7 +131,7 @@ class Assistant:
 
     @property
     def library(self) -> Library:
-        """The library as it is now (it grows with :meth:`add_report`)."""
+        """The library as it is now (it changes with :meth:`add_report` and :meth:`remove_report`)."""
         return self._indexes.library
 
     @property
@@ -178,6 +186,7 @@ class Assistant:
         for rank, candidate in enumerate(judgement.candidates, start=1):
             item = indexes.library.passages[candidate.passage_index]
             paragraph, section = item.paragraph, item.section
+            page, page_end = cited_pages(item.document.layout, paragraph.start, paragraph.end)
             citation = Citation(
                 document=item.document.title,
                 source=item.document.source,
@@ -187,6 +196,8 @@ class Assistant:
                 paragraph=paragraph.number,
                 start=paragraph.start,
                 end=paragraph.end,
+                page=page,
+                page_end=page_end,
             )
             verdict = judgement.verdicts.get(candidate.passage_index)
             highlights = indexes.answerer.highlight(question, item, verdict)
@@ -204,6 +215,48 @@ class Assistant:
             )
         return Answer(question=question, answered=judgement.answered, passages=tuple(passages), reason=judgement.reason)
 
+    def page_view(self, passage: Passage, number: int | None = None) -> PageView:
+        """Page ``number`` (default: the one the passage starts on) of the PDF that ``passage``
+        cites, rendered as an image (kept under ``home/pages/``) with the passage's area, its
+        highlighted sentences and its answer span marked.
+
+        Raises :class:`UnknownDocument` for a source the library does not hold and
+        :class:`ReportError` for a document without pages (not a PDF), a page it does not have,
+        or a file changed since the library read it.
+        """
+        source = passage.citation.source
+        try:
+            prepared = self.library.prepared_document(source)
+        except KeyError:
+            raise UnknownDocument(source) from None
+        layout = prepared.document.layout
+        if layout is None:
+            raise ReportError(f"{source}: not a PDF; it has no pages to show")
+        number = number or passage.citation.page or 1
+        if not 1 <= number <= len(layout.sizes):
+            raise ReportError(f"{source}: no page {number} (it has {len(layout.sizes)})")
+        path = self._file_of(source)
+        if DocumentCache(self.home).sha256(path) != prepared.sha256:
+            raise ReportError(f"{source}: the file changed since it was read; restart to read it again")
+        start = passage.citation.start
+        answer = getattr(passage, "answer", None)
+        marks = page_marks(
+            layout,
+            number,
+            (start, passage.citation.end),
+            [(start + h.start, start + h.end) for h in passage.highlights],
+            (start + answer.start, start + answer.end) if answer else None,
+        )
+        width, height = layout.sizes[number - 1]
+        image = page_image(self.home, path, prepared.sha256, number)
+        return PageView(source, number, len(layout.sizes), image, width, height, marks, number in layout.ocr_pages)
+
+    def _file_of(self, source: str) -> Path:
+        """The file the library read the document ``source`` from."""
+        if source.startswith(UPLOADS_PREFIX) and self.uploads is not None:
+            return upload_file(self.uploads, source)
+        return self.report / source if self.report.is_dir() else self.report
+
     def warm_up(self) -> None:
         """Load what the first questions would otherwise load (part-of-speech tagger, CC-CEDICT
         glossary, caches) by asking one Chinese and one English question, and read the first
@@ -219,28 +272,32 @@ class Assistant:
             {"source": u.source, "error": u.error} for u in library.unreadable
         ]
 
-    def add_report(self, path: str | Path, name: str | None = None) -> dict[str, Any]:
+    def uploaded(self) -> list[str]:
+        """The sources of the library's uploads, readable or not: what :meth:`remove_report` takes."""
+        return [item["source"] for item in self.summaries() if item["source"].startswith(UPLOADS_PREFIX)]
+
+    def add_report(self, path: str | Path, name: str | None = None, user: str = ANONYMOUS) -> dict[str, Any]:
         """Add a report file to the library's uploads and make it searchable at once.
 
-        The file is read first; an unsupported, corrupt, empty or duplicate file raises
-        :class:`ReportError` and leaves the library as it was. Returns the new document's
+        ``name`` (default: the file's) is made safe to keep inside the uploads folder (see
+        :func:`qa.documents.uploads.safe_name`). The file is read first; an unsupported, corrupt,
+        empty, duplicate or too large file raises :class:`ReportError` and leaves the library as
+        it was. The add is recorded in the audit log under ``user``. Returns the new document's
         ``list`` object.
         """
-        if self.uploads is None:
-            raise ReportError("this library takes no uploads")
+        uploads = self._uploads_folder()
         path = Path(path)
-        name = Path(name or path.name).name
+        name = safe_name(name or path.name)
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise ReportError(f"{name}: unsupported file type (expected .txt, .md, .docx, .pdf, .html)")
         if not path.is_file():
             raise ReportError(f"{name}: no such file")
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise ReportError(f"{name}: the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-        with self._adding:
+        with self._changing:
+            self.limits.check(name, path.stat().st_size, uploads)
             library = self.library
-            self.uploads.mkdir(parents=True, exist_ok=True)
-            target = _free_name(self.uploads, name)
-            staged = _stage_copy(path, self.uploads)
+            uploads.mkdir(parents=True, exist_ok=True)
+            target = free_name(uploads, name)
+            staged = stage_copy(path, uploads)
             try:
                 cache = DocumentCache(self.home)
                 sha256 = cache.sha256(staged)
@@ -255,7 +312,54 @@ class Assistant:
             cache.sha256(target)  # remember the stored file, so a restart does not hash it again
             cache.flush()
             self._indexes = self._index(Library([*library.prepared, prepared], library.unreadable))
+            self.audit.record(user, "add", prepared.document.source, sha256)
         return summary(prepared.document, indexed=self.mode != "bm25")
+
+    def remove_report(self, source: str, user: str = ANONYMOUS) -> dict[str, str]:
+        """Remove an uploaded document: its passages leave answers at once, then its file and what
+        was cached of it (structure, vectors, saved BM25 indexes) are deleted, and the removal is
+        recorded in the audit log under ``user``. Returns ``{"removed": source}``.
+
+        Raises :class:`ReportError` for a source that is not an upload of this library (the
+        report folder's documents are the operator's: they are never removed from here).
+        """
+        uploads = self._uploads_folder()
+        with self._changing:
+            path = upload_file(uploads, source)
+            library = self.library
+            kept = [item for item in library.prepared if item.document.source != source]
+            removed = [item for item in library.prepared if item.document.source == source]
+            unreadable = [item for item in library.unreadable if item.source != source]
+            if not removed and len(unreadable) == len(library.unreadable):
+                raise ReportError(f"{source}: no such upload in the library")
+            sha256 = file_sha256(path)
+            forget_saved_indexes(self.home)
+            self._indexes = self._index(Library(kept, unreadable))
+            path.unlink()
+            for item in removed:
+                self._forget(item, kept)
+            self.audit.record(user, "remove", source, sha256)
+        return {"removed": source}
+
+    def _uploads_folder(self) -> Path:
+        if self.uploads is None:
+            raise ReportError("this library takes no uploads")
+        return self.uploads
+
+    def _forget(self, removed: PreparedDocument, kept: Sequence[PreparedDocument]) -> None:
+        """Delete what was cached of a removed document that no kept document shares."""
+        if all(item.sha256 != removed.sha256 for item in kept):
+            DocumentCache(self.home).forget(removed.sha256)
+            forget_pages(self.home, removed.sha256)
+        if self.encoder is None:
+            return
+        from embeddings.vector_store import VectorStore, store_directory
+
+        model_id = self.encoder.model_id
+        folder = store_directory(self.home, model_id)
+        VectorStore(folder, model_id).forget(removed.passages)
+        units = [unit.text for paragraph in removed.document.paragraphs for unit in answer_units(paragraph)]
+        VectorStore(folder / UNITS_FOLDER, model_id).forget(units)
 
 
 def answer_span(text: str, highlights: Sequence[Highlight], verdict: Verdict | None) -> Highlight | None:
@@ -266,22 +370,3 @@ def answer_span(text: str, highlights: Sequence[Highlight], verdict: Verdict | N
     if not text[start:end].strip() or not any(h.start <= start and end <= h.end for h in highlights):
         return None
     return Highlight(start, end, text[start:end])
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``folder/stem-2.ext`` … when that name is taken."""
-    candidate = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    number = 2
-    while candidate.exists():
-        candidate = folder / f"{stem}-{number}{suffix}"
-        number += 1
-    return candidate
-
-
-def _stage_copy(path: Path, folder: Path) -> Path:
-    """A hidden copy of ``path`` inside ``folder`` (same suffix), not yet part of the library."""
-    handle = tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=path.suffix.lower(), delete=False)
-    with handle, path.open("rb") as source:
-        shutil.copyfileobj(source, handle)
-    return Path(handle.name)

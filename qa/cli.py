@@ -1,8 +1,10 @@
-"""The ``report-qa`` command line: ask, list, eval, index, serve."""
+"""The ``report-qa`` command line: ask, list, eval, index, serve, remove, users."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import ipaddress
 import json
 import os
 import sys
@@ -14,10 +16,14 @@ from embeddings.stores import StoreError, open_store
 from qa.assistant import DEFAULT_TOP_K, Assistant, UnknownDocument, default_report
 from qa.documents.ingest import ReportError
 from qa.documents.library import read_library, summary
+from qa.documents.uploads import MAX_LIBRARY_BYTES, MAX_UPLOAD_BYTES, MEGABYTE, UploadLimits
 from qa.evaluate import HIT_DEPTHS, evaluate, read_gold
 from qa.language.question import QuestionError, clean_question
 from qa.results import Answer, Passage, refusal
 from qa.retrieval.retriever import RETRIEVERS
+from qa.team.access import Access
+from qa.team.roles import ROLES
+from qa.team.users import AccountError, Users
 
 EXIT_USAGE = 2
 _MARK_ON, _MARK_OFF = ("\033[7m", "\033[0m") if sys.stdout.isatty() else ("⟦", "⟧")
@@ -63,15 +69,40 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument("--workers", type=int, default=None, help="questions answered at once (default 8)")
+    serve.add_argument("--auth", action="store_true",
+                       help="require sign-in for the page and the API (users from `report-qa users add`)")
+    serve.add_argument("--read-only", action="store_true", help="no one may add or remove documents")
+    serve.add_argument("--max-upload-mb", type=float, default=MAX_UPLOAD_BYTES / MEGABYTE, metavar="MB",
+                       help=f"largest file one upload may be (default {MAX_UPLOAD_BYTES // MEGABYTE})")
+    serve.add_argument("--max-library-mb", type=float, default=MAX_LIBRARY_BYTES / MEGABYTE, metavar="MB",
+                       help=f"most all uploads together may hold (default {MAX_LIBRARY_BYTES // MEGABYTE})")
+
+    remove = commands.add_parser("remove", parents=[common],
+                                 help="remove an uploaded document (source uploads/NAME) and what was cached of it")
+    remove.add_argument("source", help="the upload's source, as `list` prints it")
+
+    users = commands.add_parser("users", help="the users who may sign in to `serve --auth`")
+    accounts = users.add_subparsers(dest="users_command", required=True)
+    add = accounts.add_parser("add", help="add a user, or give one a new role and password")
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, required=True,
+                     help="reader: asks; editor: also adds and removes documents; admin: also reads the audit log")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input (default: ask for it twice)")
+    user_list = accounts.add_parser("list", help="every user and role")
+    user_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    accounts.add_parser("remove", help="remove a user (refused at once, even when signed in)").add_argument("name")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``report-qa`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    commands = {"ask": _ask, "list": _list, "eval": _eval, "index": _index, "serve": _serve, "remove": _remove,
+                "users": _users}
     try:
-        return {"ask": _ask, "list": _list, "eval": _eval, "index": _index, "serve": _serve}[args.command](args)
-    except (UserError, ReportError, QuestionError, ModelUnavailable, UnknownDocument, StoreError) as error:
+        return commands[args.command](args)
+    except (UserError, ReportError, QuestionError, ModelUnavailable, UnknownDocument, StoreError, AccountError) as error:
         print(f"report-qa: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -79,9 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _assistant(args: argparse.Namespace, retriever: str = "hybrid", progress: bool = False,
-               uploads: bool = False) -> Assistant:
+               uploads: bool = False, limits: UploadLimits = UploadLimits()) -> Assistant:
     return Assistant(args.report, retriever=retriever, model=args.model, progress=progress, uploads=uploads,
-                     store=args.store)
+                     limits=limits, store=args.store)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -160,8 +191,10 @@ def _list(args: argparse.Namespace) -> int:
         elif "error" in row:
             print(f"{row['source']}  不可读：{row['error']}")
         else:
-            print(f"{row['source']}  《{row['title']}》  {row['format']}  {row['sections']} 节  {row['paragraphs']} 段  "
-                  f"{'已索引' if row['indexed'] else '未索引'}")
+            pages = f"{row['pages']} 页  " if row["pages"] else ""
+            empty = f"（第 {'、'.join(map(str, row['empty_pages']))} 页未读出文字）" if row.get("empty_pages") else ""
+            print(f"{row['source']}  《{row['title']}》  {row['format']}  {pages}{row['sections']} 节  {row['paragraphs']} 段  "
+                  f"{'已索引' if row['indexed'] else '未索引'}{empty}")
     return 0
 
 
@@ -206,13 +239,76 @@ def _index(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise UserError("--workers must be at least 1")
+    limits = UploadLimits(_bytes(args.max_upload_mb, "--max-upload-mb"), _bytes(args.max_library_mb, "--max-library-mb"))
+    from embeddings import report_qa_home
+
+    users = Users(report_qa_home()) if args.auth else None
+    if users is not None and not users.all():
+        raise UserError("--auth: no users yet; add one with `report-qa users add NAME --role admin`")
+    if users is None and not _is_loopback(args.host):
+        print(f"report-qa: warning: serving on {args.host} without --auth: anyone who can reach it can read, "
+              "add and remove documents", file=sys.stderr, flush=True)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import WORKERS, serve
 
-    assistant = _assistant(args, "hybrid", uploads=True)
+    assistant = _assistant(args, "hybrid", uploads=True, limits=limits)
     assistant.warm_up()  # the page opens ready: no first question pays for loading
-    serve(assistant, host=args.host, port=args.port, workers=args.workers or WORKERS)
+    serve(assistant, Access(users, read_only=args.read_only), host=args.host, port=args.port,
+          workers=args.workers or WORKERS)
     return 0
+
+
+def _bytes(megabytes: float, option: str) -> int:
+    if not megabytes > 0:
+        raise UserError(f"{option} must be more than 0")
+    return int(megabytes * MEGABYTE)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _remove(args: argparse.Namespace) -> int:
+    removed = _assistant(args, uploads=True).remove_report(args.source, user=_command_line_user())
+    print(f"removed {removed['removed']}")
+    return 0
+
+
+def _command_line_user() -> str:
+    """The audit log's user for the command line: the account running it."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (OSError, KeyError):
+        return "(command line)"
+
+
+def _users(args: argparse.Namespace) -> int:
+    from embeddings import report_qa_home
+
+    users = Users(report_qa_home())
+    if args.users_command == "list":
+        for user in users.all():
+            print(_dumps({"name": user.name, "role": user.role}) if args.json else f"{user.name}  {user.role}")
+    elif args.users_command == "remove":
+        users.remove(args.name)
+        print(f"removed user {args.name}")
+    else:
+        replaced = users.add(args.name, args.role, _password(args.password_stdin))
+        print(f"{'updated' if replaced else 'added'} user {args.name} ({args.role})")
+    return 0
+
+
+def _password(from_stdin: bool) -> str:
+    """A new password: the first line of standard input, or typed twice at a prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != password:
+        raise UserError("the two passwords differ")
+    return password
 
 
 if __name__ == "__main__":

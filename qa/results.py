@@ -12,7 +12,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Citation:
     """Where a passage sits: document (title and source), section heading, sub-heading,
-    paragraph number, offsets into the document's text."""
+    paragraph number, offsets into the document's text, and for a PDF the physical pages
+    (from 1) it starts on and, when it runs onto later pages, ends on."""
 
     document: str
     source: str
@@ -22,11 +23,18 @@ class Citation:
     paragraph: int
     start: int
     end: int
+    page: int | None = None
+    page_end: int | None = None
 
     @property
     def label(self) -> str:
-        """Short label shown to people, e.g. ``§5 ¶1``."""
-        return f"§{self.section_number} ¶{self.paragraph}"
+        """Short label shown to people, e.g. ``§5 ¶1``, with the page first for a PDF: ``p. 12 · §5 ¶1``
+        (``pp. 12–13 · …`` for a passage that runs onto the next page)."""
+        where = f"§{self.section_number} ¶{self.paragraph}"
+        if self.page is None:
+            return where
+        pages = f"pp. {self.page}–{self.page_end}" if self.page_end else f"p. {self.page}"
+        return f"{pages} · {where}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +46,8 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "label": self.label,
+            "page": self.page,
+            "page_end": self.page_end,
         }
 
 

@@ -148,13 +148,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(assistant) -> Iterator[str]:
-    """The URL of a real Gradio server for ``assistant`` on a free loopback port, closed afterwards."""
+def running_app(assistant, access=None) -> Iterator[str]:
+    """The URL of a real Gradio server for ``assistant`` on a free loopback port, closed afterwards;
+    ``access`` (a :class:`qa.Access`, default: no sign-in) decides who may do what."""
+    from qa import Access
     from ui.app import build_app, launch
 
-    app = build_app(assistant)
+    access = access or Access()
+    app = build_app(assistant, access)
     port = free_port()
-    launch(app, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    launch(app, "127.0.0.1", port, access, assistant.limits.file_bytes, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -25,6 +25,7 @@ ALLOWED = {
     "qa.documents": ("qa.documents", "qa.language", "embeddings"),
     "qa.retrieval": ("qa.retrieval", "qa.documents", "qa.language", "embeddings"),
     "qa.answers": ("qa.answers", "qa.retrieval", "qa.documents", "qa.language", "qa.results", "embeddings"),
+    "qa.team": ("qa.team", "embeddings"),
 }
 
 

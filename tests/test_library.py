@@ -182,7 +182,7 @@ def test_upload_adds_a_document_at_once_and_survives_a_restart(tmp_path: Path, h
     summary = assistant.add_report(upload)
     assert summary == {"source": "uploads/简报.docx", "title": "河北秦皇岛检验检疫局党建工作简报（2012年第4期）",
                        "format": "docx", "sections": summary["sections"], "paragraphs": summary["paragraphs"],
-                       "indexed": True}
+                       "indexed": True, "pages": None}
     assert summary["sections"] >= 4 and summary["paragraphs"] >= 15
     assert (home / "uploads" / "简报.docx").read_bytes() == upload.read_bytes()
     top = assistant.ask("山海关办事处有多少名员工？").passages[0]

@@ -4,7 +4,10 @@ documents on the right.
 ``build_app(assistant)`` builds the Blocks; ``launch(app, host, port)`` starts it with the page's
 CSS and script (gradio 6 takes them in ``launch()``); ``serve`` does both and blocks.
 The app makes no outside requests and exposes ``/ask`` (question, optional document sources →
-the contract JSON object) and ``/add_report`` (file → the new document's ``list`` object).
+the contract JSON object), ``/add_report`` (file → the new document's ``list`` object),
+``/remove_report`` (an upload's source → ``{"removed": source}``) and ``/audit_log`` (→ the audit
+log's last entries). With an :class:`qa.Access` that has users, page and API require sign-in and
+each endpoint checks its user's role (see :mod:`ui.team`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import gradio as gr  # noqa: E402
 from qa import (  # noqa: E402
     MAX_UPLOAD_BYTES,
     SUPPORTED_SUFFIXES,
+    Access,
     Assistant,
+    NotAllowed,
     QuestionError,
     ReportError,
     UnknownDocument,
     refusal,
+    size_text,
 )
-from ui import render  # noqa: E402
+from ui import render, team  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EXAMPLES = (
@@ -54,13 +60,18 @@ def ask_json(assistant: Assistant, question: Any, documents: list[str] | None = 
         return refusal(question, str(error))
 
 
-def add_report_json(assistant: Assistant, path: str | None, name: str | None = None) -> dict[str, Any]:
-    """Add an uploaded file to the library: its ``list`` object, or ``{"error": ...}`` with the
-    library left as it was."""
+def add_report_json(assistant: Assistant, path: str | None, name: str | None = None, access: Access = Access(),
+                    user: str | None = None) -> dict[str, Any]:
+    """Add an uploaded file to the library for ``user``: its ``list`` object, or ``{"error": ...}``
+    with the library left as it was."""
+    try:
+        name_in_log = access.check(user, "add")
+    except NotAllowed as error:
+        return {"error": str(error)}
     if not path:
         return {"error": "no file was uploaded"}
     try:
-        return assistant.add_report(path, name)
+        return assistant.add_report(path, name, user=name_in_log)
     except ReportError as error:
         return {"error": str(error)}
 
@@ -71,20 +82,28 @@ def respond(
     """One chat turn: (chat history, evidence HTML, report panel HTML, cleared textbox)."""
     question = question or ""
     history = list(history or [])
-    user = {"role": "user", "content": render.chat_text(render.display_question(question))}
     try:
         answer = assistant.ask(question, documents=documents or None)
     except (QuestionError, UnknownDocument) as error:
-        message = render.question_error(error) if isinstance(error, QuestionError) else str(error)
-        reply = f"**无法提问：** {render.chat_text(message)}"
-        history += [user, {"role": "assistant", "content": reply}]
-        return history, render.error_html(question, message), gr.skip(), ""
+        return refused(question, history, render.question_error(error) if isinstance(error, QuestionError) else str(error))
     library = assistant.library
     documents_cited = [library.document(source) for source in render.cited_sources(answer)]
     top = answer.passages[0] if answer.answered and answer.passages else None
     selected = (0, top.paragraph_index) if top else None
-    history += [user, {"role": "assistant", "content": render.chat_reply(answer)}]
+    history += [user_message(question), {"role": "assistant", "content": render.chat_reply(answer)}]
     return history, render.answer_html(answer), render.report_panel(documents_cited or library.documents[:1], selected), ""
+
+
+def refused(question: str, history: list[Message], message: str) -> tuple[list[Message], str, Any, str]:
+    """A chat turn that is not answered, with the reason: (chat history, evidence HTML, report
+    panel left as it is, cleared textbox)."""
+    reply = {"role": "assistant", "content": f"**无法提问：** {render.chat_text(message)}"}
+    return [*history, user_message(question), reply], render.error_html(question, message), gr.skip(), ""
+
+
+def user_message(question: str) -> Message:
+    """The chat message showing the user's question."""
+    return {"role": "user", "content": render.chat_text(render.display_question(question))}
 
 
 def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
@@ -92,29 +111,46 @@ def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
     return [(f"{d.title or d.source}（{d.source}）", d.source) for d in assistant.library.documents]
 
 
-def upload(assistant: Assistant, path: str | None, progress: gr.Progress) -> tuple[str, str, Any, Any, None]:
-    """Add an uploaded file: (status HTML, library HTML, filter update, viewer update, cleared
-    upload control, ready for the next file)."""
+def upload(assistant: Assistant, path: str | None, progress: gr.Progress, access: Access = Access(),
+           user: str | None = None) -> tuple[str, str, Any, Any, Any, None]:
+    """Add an uploaded file for ``user``: (status HTML, library HTML, filter update, viewer update,
+    removable uploads update, cleared upload control, ready for the next file)."""
     if not path:
-        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
     progress(0.1, desc="读取文件")
     name = Path(path).name
-    result = add_report_json(assistant, path, name)
+    result = add_report_json(assistant, path, name, access, user)
     progress(1.0, desc="完成")
     if "error" in result:
         status = f'<div class="verdict bad">未加入文档库：{render.esc(result["error"])}</div>'
-        return status, gr.skip(), gr.skip(), gr.skip(), None
+        return status, gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
     status = (
         f'<div class="verdict found">已加入文档库：{render.esc(name)}（《{render.esc(result["title"] or name)}》，'
         f'{result["paragraphs"]} 段），可以提问了。</div>'
     )
+    return (status, *library_updates(assistant, result["source"]), None)
+
+
+def remove(assistant: Assistant, source: str | None, access: Access = Access(),
+           user: str | None = None) -> tuple[str, Any, Any, Any, Any]:
+    """Remove an upload for ``user``: (status HTML, library HTML, filter update, viewer update,
+    removable uploads update)."""
+    result = team.remove_report_json(assistant, access, source, user)
+    if "error" in result:
+        return f'<div class="verdict bad">未删除：{render.esc(result["error"])}</div>', gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    status = f'<div class="verdict found">已删除：{render.esc(result["removed"])}，它的段落不再用于回答。</div>'
+    return (status, *library_updates(assistant, assistant.library.sources[0]))
+
+
+def library_updates(assistant: Assistant, shown: str) -> tuple[str, Any, Any, Any]:
+    """After the library changed: (library HTML, filter update, viewer update showing document
+    ``shown``, removable uploads update)."""
     choices = document_choices(assistant)
     return (
-        status,
         render.library_html(assistant.summaries()),
         gr.update(choices=choices),
-        gr.update(choices=choices, value=result["source"]),
-        None,
+        gr.update(choices=choices, value=shown),
+        gr.update(choices=assistant.uploaded(), value=None),
     )
 
 
@@ -125,26 +161,57 @@ def view(assistant: Assistant, source: str | None) -> str:
     return render.report_panel([document])
 
 
-def build_app(assistant: Assistant, workers: int = WORKERS) -> gr.Blocks:
+def build_app(assistant: Assistant, access: Access = Access(), workers: int = WORKERS) -> gr.Blocks:
     """The Blocks app for ``assistant``: chat, examples, document filter, evidence cards, library
-    with uploads, report panel, and the ``/ask`` and ``/add_report`` endpoints."""
+    with uploads and their removal, the audit log, report panel, and the ``/ask``,
+    ``/add_report``, ``/remove_report`` and ``/audit_log`` endpoints, each allowed by ``access``
+    to the request's user."""
 
-    def chat(question: str, history: list[Message], documents: list[str] | None) -> tuple[list[Message], str, str, str]:
+    def chat(question: str, history: list[Message], documents: list[str] | None,
+             request: gr.Request) -> tuple[list[Message], str, Any, str]:
+        try:
+            access.check(team.user_of(request), "ask")
+        except NotAllowed as error:
+            return refused(question or "", list(history or []), str(error))
         return respond(assistant, question, history, documents)
 
-    def ask(question: str, documents: list[str] | None = None) -> dict[str, Any]:
+    def ask(question: str, documents: list[str] | None = None, request: gr.Request = None) -> dict[str, Any]:
         """Answer one question from the library (or only from ``documents``, a list of sources):
         the report-qa JSON object (verbatim passages, citations)."""
+        try:
+            access.check(team.user_of(request), "ask")
+        except NotAllowed as error:
+            return refusal(question, str(error))
         return ask_json(assistant, question, documents)
 
-    def add_report(file: str | None) -> dict[str, Any]:
-        return add_report_json(assistant, file)
+    def add_report(file: str | None, request: gr.Request) -> dict[str, Any]:
+        return add_report_json(assistant, file, None, access, team.user_of(request))
 
-    def on_upload(file: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, Any, None]:
-        return upload(assistant, file, progress)
+    def remove_report(source: str, request: gr.Request = None) -> dict[str, Any]:
+        """Remove an uploaded document (its source, ``uploads/NAME``): ``{"removed": source}``, or ``{"error": ...}``."""
+        return team.remove_report_json(assistant, access, source, team.user_of(request))
+
+    def audit_log(request: gr.Request = None) -> dict[str, Any]:
+        """The audit log's last entries (admins only): ``{"entries": [...]}``, or ``{"error": ...}``."""
+        return team.audit_json(assistant, access, team.user_of(request))
+
+    def on_upload(file: str | None, request: gr.Request,
+                  progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, Any, Any, None]:
+        return upload(assistant, file, progress, access, team.user_of(request))
+
+    def on_remove(source: str | None, request: gr.Request) -> tuple[str, Any, Any, Any, Any]:
+        return remove(assistant, source, access, team.user_of(request))
+
+    def on_audit(request: gr.Request) -> str:
+        return team.audit_html(team.audit_json(assistant, access, team.user_of(request)))
+
+    def on_load(request: gr.Request) -> tuple[Any, Any, Any, str]:
+        return team.shown_to(access, team.user_of(request))
 
     def on_view(source: str | None) -> str:
         return view(assistant, source)
+
+    # Until the page has loaded for its user (on_load), it shows what a request without a user may do.
 
     choices = document_choices(assistant)
     with gr.Blocks(title="报告问答 · 原文引用", analytics_enabled=False) as app:
@@ -154,6 +221,7 @@ def build_app(assistant: Assistant, workers: int = WORKERS) -> gr.Blocks:
                     "<h1>报告问答</h1><p>只引用报告原文作答：每个回答都是逐字摘录的段落，附出处，答句高亮。</p>",
                     elem_id="app-title",
                 )
+                signed_in = gr.HTML("", elem_id="signed-in")
                 chatbot = gr.Chatbot(
                     elem_id="chat",
                     label="对话",
@@ -188,13 +256,24 @@ def build_app(assistant: Assistant, workers: int = WORKERS) -> gr.Blocks:
                 with gr.Accordion("文档库与上传", open=False, elem_id="library-box"):
                     library = gr.HTML(render.library_html(assistant.summaries()), elem_id="library-list")
                     upload_file = gr.File(
-                        label=f"加入报告（{' '.join(UPLOAD_TYPES)}，不超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）",
+                        label=f"加入报告（{' '.join(UPLOAD_TYPES)}，不超过 {size_text(assistant.limits.file_bytes)}）",
                         file_types=list(UPLOAD_TYPES),
                         file_count="single",
                         type="filepath",
                         elem_id="upload",
+                        visible=access.allows(None, "add"),
                     )
                     upload_status = gr.HTML("", elem_id="upload-status")
+                    with gr.Group(visible=access.allows(None, "remove"), elem_id="remove-box") as remove_box:
+                        removable = gr.Dropdown(choices=assistant.uploaded(), value=None,
+                                                label="删除上传的文档（报告文件夹里的文档不能在此删除）",
+                                                elem_id="remove-source")
+                        remove_button = gr.Button("删除", variant="stop", size="sm", elem_id="remove")
+                        remove_status = gr.HTML("", elem_id="remove-status")
+                with gr.Accordion("审计日志", open=False, visible=access.allows(None, "audit"),
+                                  elem_id="audit-box") as audit_box:
+                    audit = gr.HTML("", elem_id="audit")
+                    audit_button = gr.Button("刷新", size="sm", elem_id="audit-refresh")
                 viewer = gr.Dropdown(choices=choices, value=choices[0][1], label="查看全文", elem_id="viewer")
                 panel = gr.HTML(render.report_panel(assistant.library.documents[:1]), elem_id="report", js_on_load=None)
             api_file = gr.File(visible=False, type="filepath")
@@ -215,23 +294,36 @@ def build_app(assistant: Assistant, workers: int = WORKERS) -> gr.Blocks:
                 concurrency_limit=workers,
             ).then(None, None, None, js=scroll)
         upload_file.upload(
-            on_upload, [upload_file], [upload_status, library, scope, viewer, upload_file], api_visibility="private",
+            on_upload, [upload_file], [upload_status, library, scope, viewer, removable, upload_file],
+            api_visibility="private", concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1,
+        ).then(on_view, [viewer], [panel], api_visibility="private")
+        remove_button.click(
+            on_remove, [removable], [remove_status, library, scope, viewer, removable], api_visibility="private",
             concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1,
         ).then(on_view, [viewer], [panel], api_visibility="private")
+        audit_box.expand(on_audit, None, [audit], api_visibility="private")
+        audit_button.click(on_audit, None, [audit], api_visibility="private")
         viewer.input(on_view, [viewer], [panel], api_visibility="private")
+        app.load(on_load, None, [upload_file, remove_box, audit_box, signed_in], api_visibility="private")
         api_button.click(add_report, [api_file], [api_result], api_name="add_report",
                          concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1)
         gr.api(ask, api_name="ask", concurrency_id=CONCURRENCY_ID, concurrency_limit=workers)
+        gr.api(remove_report, api_name="remove_report", concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1)
+        gr.api(audit_log, api_name="audit_log")
     return app
 
 
-def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **options: Any) -> Any:
-    """Start ``app`` with the page CSS and script; ``options`` go to ``Blocks.launch``."""
+def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, access: Access = Access(),
+           max_file_size: int = MAX_UPLOAD_BYTES, **options: Any) -> Any:
+    """Start ``app`` with the page CSS and script, asking for sign-in when ``access`` has users
+    and refusing files over ``max_file_size`` bytes; ``options`` go to ``Blocks.launch``."""
     script = (ASSETS / "app.js").read_text(encoding="utf-8")
     return app.launch(
         server_name=host,
-        max_file_size=MAX_UPLOAD_BYTES,
+        max_file_size=max_file_size,
         server_port=port,
+        auth=team.sign_in(access) if access.users is not None else None,
+        auth_message="请登录：报告问答只对本团队开放。",
         css=(ASSETS / "app.css").read_text(encoding="utf-8"),
         head=f"<script>{script}</script>",
         footer_links=["api"],
@@ -239,7 +331,8 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **options:
     )
 
 
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, workers: int = WORKERS) -> None:
-    """Build the app for ``assistant`` and serve it until interrupted, answering up to ``workers``
-    questions at once."""
-    launch(build_app(assistant, workers), host, port)
+def serve(assistant: Assistant, access: Access = Access(), host: str = "127.0.0.1", port: int = 7860,
+          workers: int = WORKERS) -> None:
+    """Build the app for ``assistant`` and serve it until interrupted, to whom ``access`` allows,
+    answering up to ``workers`` questions at once."""
+    launch(build_app(assistant, access, workers), host, port, access, assistant.limits.file_bytes)

@@ -18,10 +18,11 @@ from typing import Any
 from embeddings.home import atomic_write, read_json_object
 from qa.documents.document import Document, Paragraph, Section, Sentence
 from qa.documents.ingest import read_report
+from qa.documents.layout import Layout
 from qa.documents.passages import passage_text
 from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
 
-CACHE_VERSION = 2  # 2: words and their pinyin apart
+CACHE_VERSION = 3  # 2: words and their pinyin apart; 3: a PDF's layout (pages, line positions)
 DOCUMENTS_DIR = "documents"
 STATS_FILE = "stats.json"
 
@@ -115,6 +116,10 @@ class DocumentCache:
         self._stats_changed = True
         return sha256
 
+    def forget(self, sha256: str) -> None:
+        """Delete the prepared document of the file with this hash, if cached."""
+        (self.directory / f"{sha256}.json").unlink(missing_ok=True)
+
     def flush(self) -> None:
         """Write the remembered file stats (atomically) if any changed, forgetting vanished files."""
         if self._stats_changed:
@@ -149,6 +154,7 @@ def _to_dict(prepared: PreparedDocument) -> dict[str, Any]:
         "title": document.title,
         "text": document.text,
         "format": document.format,
+        "layout": document.layout.as_dict() if document.layout else None,
         "sections": [
             {
                 "heading": [section.heading_start, section.heading_end, section.heading],
@@ -189,7 +195,8 @@ def _from_dict(data: dict[str, Any]) -> PreparedDocument:
         sections.append(
             Section(section_index, heading, heading_start, heading_end, tuple(section["subheadings"]), tuple(paragraphs))
         )
-    document = Document(title=data["title"], text=text, sections=tuple(sections), format=data["format"])
+    layout = Layout.from_dict(data["layout"]) if data["layout"] else None
+    document = Document(title=data["title"], text=text, sections=tuple(sections), format=data["format"], layout=layout)
     words = tuple(tuple(w) for w in data["words"])
     pinyin = tuple(tuple(p) for p in data["pinyin"])
     normalized = tuple(data["normalized"])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qa.documents.layout import Layout
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -66,6 +68,7 @@ class Document:
         source: where the text came from (a path or a label).
         format: the file format it was read from: "txt", "md", "docx", "pdf" or "html". For
             docx, pdf and html, ``text`` is the extracted blocks joined with blank lines.
+        layout: for a PDF, its pages and where each line of ``text`` sits on them; else None.
     """
 
     title: str
@@ -73,6 +76,7 @@ class Document:
     sections: tuple[Section, ...]
     source: str = ""
     format: str = "txt"
+    layout: Layout | None = field(default=None, repr=False)
     paragraphs: tuple[Paragraph, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ import charset_normalizer
 
 from qa.documents.document import Document
 from qa.documents.readers import READER_MODULES, load_reader
+from qa.documents.readers.limits import TooCostly
 
 SUPPORTED_SUFFIXES = tuple(READER_MODULES)
 _EXPECTED = "expected .txt, .md, .docx, .pdf, .html"
@@ -75,6 +76,8 @@ def read_report(path: str | Path, source: str | None = None) -> Document:
         return reader(path, label)
     except ReportError:
         raise
+    except TooCostly as error:
+        raise ReportError(f"{label}: refused: {error}") from error
     except Exception as error:  # parsers of damaged files fail in many ways; report them as one line
         raise ReportError(f"{label}: cannot read this {suffix} file ({error_reason(error)})") from error
 

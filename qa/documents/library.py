@@ -55,15 +55,22 @@ class LibraryPassage:
 
 
 def summary(document: Document, indexed: bool) -> dict[str, object]:
-    """A document's ``list`` object: source, title, format, sections, paragraphs, indexed."""
-    return {
+    """A document's ``list`` object: source, title, format, sections, paragraphs, indexed, and
+    ``pages`` (a PDF's page count, else None); a PDF with pages where nothing could be read
+    (neither a text layer nor OCR) also lists them as ``empty_pages``."""
+    layout = document.layout
+    row: dict[str, object] = {
         "source": document.source,
         "title": document.title,
         "format": document.format,
         "sections": len(document.sections),
         "paragraphs": len(document.paragraphs),
         "indexed": indexed,
+        "pages": len(layout.sizes) if layout else None,
     }
+    if layout and layout.empty_pages:
+        row["empty_pages"] = list(layout.empty_pages)
+    return row
 
 
 def is_report_file(path: Path) -> bool:
@@ -71,38 +78,68 @@ def is_report_file(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith((".", "~$"))
 
 
-def scan(root: Path, prefix: str = "") -> list[tuple[Path, str]]:
-    """(file, source) of every report file under folder ``root``, recursively, sorted by source.
+def scan(root: Path, prefix: str = "") -> tuple[list[tuple[Path, str]], list[Unreadable]]:
+    """(file, source) of every report file under folder ``root``, recursively, sorted by source;
+    and the symbolic links not followed, with their reason.
 
-    Hidden folders are skipped. ``prefix`` is put before each source (``uploads/``).
+    Hidden folders are skipped. ``prefix`` is put before each source (``uploads/``). A symbolic
+    link is followed only to a file inside ``root``; one that leads outside or nowhere is skipped.
+    A link to a folder inside is not descended: its files are read under their own path.
     """
-    found = []
+    found, skipped = [], []
+    inside = root.resolve()
     for path in root.rglob("*"):
         relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts[:-1]) or not is_report_file(path):
+        if any(part.startswith(".") for part in relative.parts[:-1]) or path.name.startswith("."):
             continue
-        found.append((path, prefix + relative.as_posix()))
-    return sorted(found, key=lambda item: item[1])
+        source = prefix + relative.as_posix()
+        if path.is_symlink():
+            reason = _link_problem(path, inside)
+            if reason:
+                skipped.append(Unreadable(source, reason))
+                continue
+        if is_report_file(path):
+            found.append((path, source))
+    return sorted(found, key=lambda item: item[1]), sorted(skipped, key=lambda item: item.source)
 
 
-def library_files(report: Path, extra_roots: Iterable[tuple[Path, str]] = ()) -> list[tuple[Path, str]]:
-    """The (file, source) pairs of a library given as a file or a folder, plus extra folders.
+def _link_problem(link: Path, inside: Path) -> str | None:
+    """Why symbolic link ``link`` is not followed, or None when it leads to a place inside ``inside``."""
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        return "skipped: a symbolic link that leads nowhere"
+    if not target.exists():
+        return "skipped: a symbolic link that leads nowhere"
+    if not target.is_relative_to(inside):
+        return "skipped: a symbolic link to a place outside the library folder"
+    return None
+
+
+def library_files(
+    report: Path, extra_roots: Iterable[tuple[Path, str]] = ()
+) -> tuple[list[tuple[Path, str]], list[Unreadable]]:
+    """The (file, source) pairs of a library given as a file or a folder, plus extra folders,
+    and the symbolic links skipped in them (see :func:`scan`).
 
     Raises :class:`ReportError` for a missing path or a folder without any report file.
     """
+    skipped: list[Unreadable] = []
     if report.is_dir():
-        files = scan(report)
+        files, skipped = scan(report)
     elif report.is_file():
         files = [(report, report.name)]
     else:
         raise ReportError(f"{report}: no such report file or folder")
     for root, prefix in extra_roots:
         if root.is_dir():
-            files += scan(root, prefix)
-    if not files:
+            more_files, more_skipped = scan(root, prefix)
+            files += more_files
+            skipped += more_skipped
+    if not files and not skipped:
         suffixes = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED_SUFFIXES}))
         raise ReportError(f"{report}: no report file in this folder (expected {suffixes})")
-    return files
+    return files, skipped
 
 
 class Library:
@@ -137,6 +174,10 @@ class Library:
         """The document named ``source``; raises KeyError for an unknown one."""
         return self.documents[self._by_source[source]]
 
+    def prepared_document(self, source: str) -> PreparedDocument:
+        """The prepared document (with its file's hash) named ``source``; raises KeyError for an unknown one."""
+        return self.prepared[self._by_source[source]]
+
     def passage_mask(self, sources: Iterable[str]) -> np.ndarray:
         """Boolean mask over passages: True for those of the named documents.
 
@@ -161,8 +202,9 @@ def read_library(report: Path, home: Path, extra_roots: Iterable[tuple[Path, str
     :class:`Unreadable` and skipped.
     """
     cache = DocumentCache(home)
-    prepared, unreadable = [], []
-    for path, source in library_files(report, extra_roots):
+    files, unreadable = library_files(report, extra_roots)
+    prepared = []
+    for path, source in files:
         try:
             prepared.append(cache.read(path, source))
         except ReportError as error:

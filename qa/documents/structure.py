@@ -113,14 +113,19 @@ def join_blocks(pieces: Iterable[Piece]) -> tuple[str, list[Block]]:
 def join_lines(lines: Iterable[str]) -> str:
     """Join the lines of one paragraph: directly for CJK, with a blank before a Latin word that
     follows Latin text (``dev-`` + ``ops`` stays ``dev-ops``)."""
+    return join_lines_at(lines)[0]
+
+
+def join_lines_at(lines: Iterable[str]) -> tuple[str, list[int]]:
+    """:func:`join_lines`, with the offset where each line (stripped) starts in the joined text."""
     joined = ""
+    starts = []
     for line in (line.strip() for line in lines):
-        if not line:
-            continue
-        if joined and joined[-1].isascii() and joined[-1] != "-" and _ASCII_WORD_CHAR.match(line[0]):
+        if line and joined and joined[-1].isascii() and joined[-1] != "-" and _ASCII_WORD_CHAR.match(line[0]):
             joined += " "
+        starts.append(len(joined))
         joined += line
-    return joined
+    return joined, starts
 
 
 def table_row_text(cells: Iterable[str]) -> str:

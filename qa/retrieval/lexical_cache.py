@@ -49,6 +49,11 @@ def lexical_index(passage_tokens: Sequence[Sequence[str]], tokenizer: Tokenizer,
     return index
 
 
+def forget_saved_indexes(home: Path) -> None:
+    """Delete every saved index (each holds the words of the documents it indexes)."""
+    shutil.rmtree(Path(home) / CACHE_DIR, ignore_errors=True)
+
+
 def tokens_key(passage_tokens: Sequence[Sequence[str]]) -> str:
     """A name for the index of exactly these tokens, in this order, with this bm25s version."""
     digest = hashlib.blake2b(f"{FORMAT_VERSION}\x1d{bm25s.__version__}\x1d".encode(), digest_size=16)

@@ -26,6 +26,7 @@ from docx.text.run import Run
 
 from qa.documents.document import Document
 from qa.documents.ingest import ReportError
+from qa.documents.readers.limits import check_zip
 from qa.documents.structure import Piece, build_document, is_short_line, join_blocks, join_lines, table_row_text
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
@@ -36,6 +37,7 @@ _BODY_OUTLINE_LEVEL = 9  # w:outlineLvl 0-8 are heading levels 1-9; 9 means body
 def read(path: Path, source: str) -> Document:
     """Read a .docx file."""
     try:
+        check_zip(path)  # before python-docx inflates anything
         word = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as error:
         raise ReportError(f"{source}: not a Word .docx file ({type(error).__name__})") from error
