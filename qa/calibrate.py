@@ -1,19 +1,24 @@
-"""Fit the answer models: ``python -m qa.calibrate [GOLD.jsonl ...]``.
+"""Fit the answer models: ``python -m qa.calibrate [GOLD.jsonl ...] [--ablate]``.
 
-Every question of the gold sets (default: the question sets in ``tests/data``) is retrieved as
-at answer time and each of its candidates gets its evidence features
-(:mod:`qa.answers.features`). Two logistic regressions (scikit-learn, used here only) are
-fitted for each retrieval setting, with an encoder (hybrid) and without one (bm25):
+Every question of the gold sets (default: the question sets in ``tests/data``, asked of the
+shipped report, and an outside library: DRCD dev articles the reader never trained on, with
+questions whose article is absent) is retrieved as at answer time and each of its candidates
+gets its evidence features (:mod:`qa.answers.features`, the reader's among them). Three logistic
+regressions (scikit-learn, used here only) are fitted for each retrieval setting, with an
+encoder (hybrid) and without one (bm25):
 
 - the ranking model, over every candidate and feature: positive when the passage holds the
   gold evidence;
 - the answer model, over the evidence features alone: positive for a candidate that holds the
-  evidence, negative for every candidate of an unanswerable question.
+  evidence, negative for every candidate of an unanswerable question;
+- the sentence model, over the sentences of the answering passage and their unit features
+  (:mod:`qa.answers.highlight`): positive for a sentence that holds the evidence.
 
 A question counts as answered when its first candidate's answer log-odds reach a threshold chosen
 by leave-one-set-out cross-validation.
 The figures printed are out of fold, from a nested cross-validation: each set is scored by
-models fitted, and a threshold chosen, without it. Then ``qa/answers/decision.json`` is rewritten.
+models fitted, and a threshold chosen, without it (``--ablate`` adds them with each feature left
+out). Then ``qa/answers/decision.json`` is rewritten.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 
 from qa.answers.decide import MODEL_FILE, RERANK_DEPTH
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
+from qa.answers.highlight import UNIT_FEATURES, answer_units, unit_features
 from qa.evaluate import GoldQuestion, contains_evidence, read_gold
 from qa.language.question import clean_question
 
@@ -53,14 +59,17 @@ class Example:
     answerable: bool
     features: np.ndarray
     labels: np.ndarray
+    units: np.ndarray | None = None  # the answering passage's sentences × UNIT_FEATURES
+    unit_labels: np.ndarray | None = None  # which of them hold the evidence
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """Weights and bias of the ranking model and of the answer model."""
+    """Weights and bias of the ranking model, the answer model and the sentence model."""
 
     rank: tuple[np.ndarray, float]
     answer: tuple[np.ndarray, float]
+    highlight: tuple[np.ndarray, float]
 
 
 def collect(assistant, name: str, questions: Sequence[GoldQuestion]) -> list[Example]:
@@ -80,7 +89,15 @@ def collect(assistant, name: str, questions: Sequence[GoldQuestion]) -> list[Exa
             and contains_evidence(item.paragraph.text, gold.evidence)
             for item in (assistant.library.passages[c.passage_index] for c in candidates)
         ]
-        examples.append(Example(name, gold.answerable, np.stack([e.vector() for e in evidence]), np.array(labels)))
+        units = unit_labels = None
+        if any(labels):
+            index = candidates[labels.index(True)].passage_index
+            item = assistant.library.passages[index]
+            verdict = answerer.verdicts(question, tuple(c.passage_index for c in candidates)).get(index)
+            units = unit_features(question, item, answerer, verdict)
+            unit_labels = np.array([contains_evidence(u.text, gold.evidence) for u in answer_units(item.paragraph)])
+        examples.append(Example(name, gold.answerable, np.stack([e.vector() for e in evidence]), np.array(labels),
+                                units, unit_labels))
     return examples
 
 
@@ -116,11 +133,14 @@ def fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def fit_both(examples: Sequence[Example]) -> Fitted:
     """The ranking model on every candidate (positive: it holds the evidence); the answer model on
     the candidates that hold the evidence (positive) and every candidate of the unanswerable
-    questions (negative)."""
+    questions (negative); the sentence model on the sentences of each answering passage
+    (positive: the sentence holds the evidence)."""
     rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
     answer_rows = [e.features[e.labels | (not e.answerable)][:, ANSWER_COLUMNS] for e in examples]
     answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
-    return Fitted(rank, fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels)))
+    read = [e for e in examples if e.units is not None]
+    highlight = fit_linear(np.concatenate([e.units for e in read]), np.concatenate([e.unit_labels for e in read]))
+    return Fitted(rank, fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels)), highlight)
 
 
 def predict(fitted: Fitted, examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -179,27 +199,40 @@ def metrics(examples: Sequence[Example], logits: Sequence[np.ndarray], answers: 
     return out
 
 
+def sentence_hits(highlight: tuple[np.ndarray, float], examples: Sequence[Example]) -> list[bool]:
+    """For each question with an answering passage: whether the sentence model's best sentence of it
+    holds the evidence."""
+    weights, bias = highlight
+    return [bool(e.unit_labels[int(np.argmax(e.units @ weights + bias))]) for e in examples if e.units is not None]
+
+
 def nested(examples: Sequence[Example]) -> dict[str, dict[str, float]]:
     """Out-of-fold figures per held-out set and overall: each set is scored by models fitted, and a
     threshold chosen (by leave-one-set-out within the rest), without it."""
-    figures, ordered, all_logits, all_answers, thresholds = {}, [], [], [], []
+    figures, ordered, all_logits, all_answers, thresholds, sentences = {}, [], [], [], [], []
     for group in sorted({e.group for e in examples}):
         train = [e for e in examples if e.group != group]
         held = [e for e in examples if e.group == group]
         threshold = choose_threshold(train, out_of_fold(train)[1])
-        logits, answers = predict(fit_both(train), held)
+        fitted = fit_both(train)
+        logits, answers = predict(fitted, held)
         figures[group] = metrics(held, logits, answers, threshold)
+        hits = sentence_hits(fitted.highlight, held)
+        if hits:
+            figures[group]["sentence"] = float(np.mean(hits))
         ordered += held
         all_logits += logits
         all_answers.append(answers)
         thresholds += [threshold] * len(held)
+        sentences += hits
     figures["all"] = metrics(ordered, all_logits, np.concatenate(all_answers), np.array(thresholds))
+    figures["all"]["sentence"] = float(np.mean(sentences))
     return figures
 
 
 def table(figures: dict[str, dict[str, float]]) -> str:
     """Figures as a plain-text table, one set a line."""
-    columns = ("questions", "hit@1", "hit@3", "abstention_recall", "false_abstention")
+    columns = ("questions", "hit@1", "hit@3", "sentence", "abstention_recall", "false_abstention")
     lines = [f"{'set':26}" + "".join(f"{c:>19}" for c in columns)]
     for name, row in figures.items():
         cells = [f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, "")) for c in columns]
@@ -247,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models[setting] = {
             "rank": _entry(*fitted.rank, FEATURES),
             "answer": _entry(*fitted.answer, EVIDENCE_FEATURES),
+            "highlight": _entry(*fitted.highlight, UNIT_FEATURES),
             "threshold": round(choose_threshold(examples, out_of_fold(examples)[1]), 6),
         }
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}

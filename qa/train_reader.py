@@ -226,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file written at the end")
     parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
-    parser.add_argument("--epochs", type=float, default=1.5)
+    parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
+    parser.add_argument("--stop-at", type=int, default=1100,
+                        help="stop after this many steps (the shipped weights: step 1100 of the 1,399 of 1.5 epochs)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of the transformer layers")
     parser.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the two new heads")
@@ -268,7 +270,8 @@ def main(argv: list[str] | None = None) -> None:
           f"parameters; {total} steps of {args.batch}", flush=True)
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     began, running, step = time.monotonic(), 0.0, 0
-    while step < total:
+    stop = min(total, args.stop_at)
+    while step < stop:
         order = list(range(len(train)))
         rng.shuffle(order)
         # batches of similar length: less padding, the same examples
@@ -279,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             batches += [chunk[i:i + args.batch] for i in range(0, len(chunk), args.batch)]
         rng.shuffle(batches)
         for indices in batches:
-            if step >= total:
+            if step >= stop:
                 break
             loss = losses(model, [train[i] for i in indices])
             loss.backward()
@@ -292,10 +295,10 @@ def main(argv: list[str] | None = None) -> None:
             if step % args.log_every == 0:
                 print(f"step {step}/{total} loss {running:.4f} lr {schedule.get_last_lr()[0]:.2e} "
                       f"{time.monotonic() - began:.0f} s", flush=True)
-            if step % args.checkpoint_every == 0 or step == total:
+            if step % args.checkpoint_every == 0 or step == stop:
                 save_weights(model, args.checkpoints / f"step{step:05d}.safetensors")
                 save_weights(model, args.checkpoints / "latest.safetensors")
-                if step % args.validate_every == 0 or step == total:
+                if step % args.validate_every == 0 or step == stop:
                     print(f"validation at step {step}: {validate(model, valid)}", flush=True)
     save_weights(model, args.out)
     print(f"trained in {(time.monotonic() - began) / 60:.1f} min -> {args.out}", flush=True)

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from qa import calibrate
-from qa.answers.decide import MODEL_FILE, Linear, Model, load_model
+from qa.answers.decide import MODEL_FILE, Model, load_model
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES
+from qa.answers.highlight import UNIT_FEATURES
+from qa.answers.linear import Linear
 
 
 def test_the_shipped_file_weighs_every_feature_of_both_settings():
@@ -19,12 +21,19 @@ def test_the_shipped_file_weighs_every_feature_of_both_settings():
         entry = data["models"][setting]
         assert set(entry["rank"]["weights"]) == set(FEATURES)
         assert set(entry["answer"]["weights"]) == set(EVIDENCE_FEATURES)
+        assert set(entry["highlight"]["weights"]) == set(UNIT_FEATURES)
+        assert entry["highlight"]["weights"]["coverage"] > 0  # a sentence stating more of the question speaks for it
         assert np.isfinite(entry["threshold"])
         assert entry["answer"]["weights"]["attribute"] > 0  # stating the asked-for attribute speaks for an answer
         assert entry["answer"]["weights"]["year_absent"] < 0
         assert data["out_of_fold"][setting]["all"]["questions"] > 100
+    encoder = data["models"]["encoder"]
+    assert encoder["answer"]["weights"]["reader"] > 0  # the reader's log-odds speak for an answer
+    assert encoder["highlight"]["weights"]["reader"] > 0  # ... and for the sentence holding its span
+    assert "drcd_dev_held_out" in data["out_of_fold"]["encoder"]  # calibrated on an outside library too
     model = load_model(True)
     assert isinstance(model, Model) and model.rank.weights.shape == (len(FEATURES),)
+    assert model.highlight.weights.shape == (len(UNIT_FEATURES),)
 
 
 def test_weights_on_raw_features_give_the_fitted_log_odds():
@@ -42,9 +51,16 @@ def test_weights_on_raw_features_give_the_fitted_log_odds():
 
 
 def _example(group: str, answerable: bool, score: float) -> calibrate.Example:
+    """Two candidates, the first one answering when the question is answerable; its passage's
+    three sentences, the answering one stating most of the question."""
     features = np.zeros((2, len(FEATURES)))
     features[0, FEATURES.index("exact")] = score
-    return calibrate.Example(group, answerable, features, np.array([answerable, False]))
+    units = labels = None
+    if answerable:
+        units = np.zeros((3, len(UNIT_FEATURES)))
+        units[1:, UNIT_FEATURES.index("coverage")] = [-0.5, -0.2 - score / 10]
+        labels = np.array([True, False, False])
+    return calibrate.Example(group, answerable, features, np.array([answerable, False]), units, labels)
 
 
 def test_the_threshold_trades_recall_against_false_abstention():
@@ -67,3 +83,4 @@ def test_nested_cross_validation_scores_each_set_without_it():
     assert figures["all"]["questions"] == len(examples)
     assert figures["all"]["hit@1"] == 1.0  # the evidence is always the higher-scoring candidate
     assert figures["all"]["abstention_recall"] > 0.8 and figures["all"]["false_abstention"] < 0.2
+    assert figures["all"]["sentence"] == 1.0  # the answering sentence states most of the question

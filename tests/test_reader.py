@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import DEV_GOLD
 
 from qa.answers.reader.runtime import EXPORT_FOLDER, WEIGHTS, load_reader
 
@@ -65,3 +64,34 @@ def test_a_damaged_export_is_made_again(assistant, tmp_path):
     again = load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
     (verdict,) = again.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG)])
     assert verdict.span is not None and export.stat().st_size > 1_000_000
+
+
+def test_answered_top_passages_carry_a_short_span_inside_a_highlight(assistant):
+    from qa.evaluate import read_gold
+
+    spans = 0
+    for gold in read_gold(DEV_GOLD):
+        answer = assistant.ask(gold.question).to_dict()
+        for rank, passage in enumerate(answer["passages"], start=1):
+            span = passage.get("answer")
+            if span is None:
+                continue
+            assert rank == 1 and answer["answered"]
+            assert passage["text"][span["start"]:span["end"]] == span["text"] and span["text"].strip()
+            assert any(h["start"] <= span["start"] and span["end"] <= h["end"] for h in passage["highlights"])
+            spans += 1
+    assert spans >= 40  # of the 50 answerable dev questions
+
+
+def test_the_terminal_and_the_page_mark_the_span_inside_the_highlight():
+    from qa.cli import format_answer
+    from qa.results import Answer, Citation, Highlight, Passage
+    from ui.render import marked
+
+    text = "甲乙。现有员工88人，承担任务。丙丁。"
+    sentence = Highlight(3, 16, text[3:16])
+    passage = Passage(1, 0.9, text, Citation("报告", "a.txt", "一", 1, None, 1, 0, len(text)), 0, (sentence,),
+                      answer=Highlight(7, 10, "88人"))
+    shown = format_answer(Answer("有多少名员工？", True, (passage,)))
+    assert "甲乙。⟦现有员工【88人】，承担任务。⟧丙丁。" in shown
+    assert marked(passage) == '甲乙。<mark>现有员工<strong class="answer-span">88人</strong>，承担任务。</mark>丙丁。'

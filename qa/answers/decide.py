@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES, EvidenceContext, assess
+from qa.answers.highlight import UNIT_FEATURES
+from qa.answers.linear import Linear, probability
 from qa.retrieval.retriever import Candidate
 
 if TYPE_CHECKING:
@@ -32,30 +32,15 @@ RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
 
 
 @dataclass(frozen=True)
-class Linear:
-    """Weights over named features (raw values) and a bias: a logistic model's log-odds."""
-
-    weights: np.ndarray
-    bias: float
-
-    def logit(self, values: np.ndarray) -> float:
-        """Log-odds for feature ``values`` given in the model's order."""
-        return float(values @ self.weights + self.bias)
-
-    @classmethod
-    def from_entry(cls, entry: dict, names: Sequence[str]) -> Linear:
-        """From a data-file entry whose ``weights`` are keyed by feature name."""
-        return cls(np.array([entry["weights"][name] for name in names], dtype=np.float64), float(entry["bias"]))
-
-
-@dataclass(frozen=True)
 class Model:
-    """The ranking model (over every feature), the answer model (over the evidence features) and
-    the answer model's threshold on its log-odds."""
+    """The ranking model (over every feature), the answer model (over the evidence features), the
+    answer model's threshold on its log-odds, and the sentence model (over the unit features of
+    :mod:`qa.answers.highlight`)."""
 
     rank: Linear
     answer: Linear
     threshold: float
+    highlight: Linear
 
 
 @functools.lru_cache(maxsize=2)
@@ -63,7 +48,7 @@ def load_model(with_encoder: bool, path: Path = MODEL_FILE) -> Model:
     """The shipped model for answering with an encoder (hybrid, dense) or without one (bm25)."""
     entry = json.loads(path.read_text(encoding="utf-8"))["models"]["encoder" if with_encoder else "lexical"]
     return Model(Linear.from_entry(entry["rank"], FEATURES), Linear.from_entry(entry["answer"], EVIDENCE_FEATURES),
-                 float(entry["threshold"]))
+                 float(entry["threshold"]), Linear.from_entry(entry["highlight"], UNIT_FEATURES))
 
 
 @dataclass(frozen=True)
@@ -104,15 +89,10 @@ def judge(question: str, candidates: Sequence[Candidate], context: JudgeContext,
     logits = [model.rank.logit(e.vector()) for e in evidence]
     order = sorted(range(len(candidates)), key=lambda i: -logits[i])
     ranked = tuple(
-        replace(candidates[i], score=_probability(logits[i]), signals={**candidates[i].signals, "answer": logits[i]})
+        replace(candidates[i], score=probability(logits[i]), signals={**candidates[i].signals, "answer": logits[i]})
         for i in order[:keep]
     )
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
     if model.answer.logit(evidence[order[0]].vector(EVIDENCE_FEATURES)) >= model.threshold:
         return Judgement(ranked, True, "", verdicts)
     return Judgement(ranked, False, evidence[order[0]].gap, verdicts)
-
-
-def _probability(logit: float) -> float:
-    """The probability that log-odds ``logit`` stand for."""
-    return float(1.0 / (1.0 + np.exp(-logit)))

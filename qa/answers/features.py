@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.answers.highlight import normalized_sentences
+from qa.answers.highlight import READER_FLOOR, normalized_sentences
 from qa.answers.reading import Reading
 from qa.language import qtype
 from qa.language.english import is_english
@@ -61,8 +61,7 @@ _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON, QType.R
 _KIND_NAMES = {QType.QUANTITY: "数量", QType.TIME: "时间", QType.PLACE: "地点", QType.PERSON: "人名",
                QType.REASON: "原因", QType.MANNER: "做法"}
 MIN_TERMS_STATED = 2
-READER_FLOOR = -12.0  # reader features of a passage it did not read (and the lowest it reports)
-READER_CEILING = 12.0
+READER_CEILING = 12.0  # the reader's log-odds and lead are clipped to [READER_FLOOR, this]
 NAME_GAP = 6  # characters a name's long form inserts (北京局 → 北京检验检疫局)
 
 

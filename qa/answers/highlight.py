@@ -1,10 +1,11 @@
 """The sentences of a passage that answer a question.
 
-Every sentence (long ones clause by clause) is scored by the weighted share of key terms it
-states, its embedding's cosine to the question (when an encoder is there) and whether it holds
-the kind of answer asked for: a quantity beside the asked-for noun for 多少, a date for 哪一年,
-the reason (由于…, 为了…) for 为什么, the means (通过…, 采取…) for 怎样, an enumeration
-(一是…二是…, A、B、C) for 哪些.
+Every sentence (long ones clause by clause) is scored by a fitted logistic model (the sentence
+model in ``decision.json``, fitted by :mod:`qa.calibrate`) over: the weighted share of key terms
+it states, whether it holds the kind of answer asked for (a quantity beside the asked-for noun for
+多少, a date for 哪一年, the reason 由于…/为了… for 为什么, the means 通过…/采取… for 怎样, an
+enumeration 一是…二是… or A、B、C for 哪些), its embedding's cosine to the question (with an
+encoder) and the reader's best answer span inside it (when the reader read the passage).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from qa.answers.linear import Linear
 from qa.answers.reading import Reading
 from qa.documents.document import Paragraph, Sentence
 from qa.documents.library import LibraryPassage
@@ -30,10 +32,14 @@ if TYPE_CHECKING:
     from qa.answers.reader.runtime import Verdict
 
 MAX_HIGHLIGHTS = 2
-TYPE_WEIGHT = 0.35  # a sentence holding the asked-for kind of answer
-FOCUS_WEIGHT = 0.25  # ... next to the asked-for noun
-DENSE_WEIGHT = 0.5  # sentence cosine, min-max scaled within the passage
-SECOND_RATIO = 0.85  # a neighbour scoring this close to the best one is highlighted too
+UNIT_FEATURES = (  # of a sentence, each minus the passage's best sentence's
+    "coverage",  # weighted share of the key terms it states (its headings' count as stated)
+    "kind",  # it holds the asked-for kind of answer
+    "focus",  # ... beside the asked-for noun
+    "cosine",  # its cosine to the question
+    "reader",  # how far the reader's best span inside it leads no span
+)
+READER_FLOOR = -12.0  # the reader's lead in a sentence it did not read, or the lowest it reports
 LONG_SENTENCE = 100  # characters
 _CLAUSE_END = re.compile("[；;]")
 _LEAD_OUT = ("：", ":")
@@ -47,6 +53,15 @@ class HighlightContext(Protocol):
     def read(self, question: str) -> Reading: ...
 
     def sentence_cosines(self, question: str, passage: LibraryPassage) -> np.ndarray | None: ...
+
+    @property
+    def model(self) -> SentenceModel: ...
+
+
+class SentenceModel(Protocol):
+    """What highlighting reads of the fitted models: the sentence model over :data:`UNIT_FEATURES`."""
+
+    highlight: Linear
 
 
 @functools.lru_cache(maxsize=1024)
@@ -99,45 +114,50 @@ def coverage(reading: Reading, text: str, stated: Collection[str]) -> float:
     return sum(weight for term, weight in reading.weights.items() if term in stated or reading.states(term, text)) / total
 
 
-def type_score(reading: Reading, sentence: str, lists: bool) -> float:
-    """Reward for holding the asked-for kind of answer: more for a quantity beside the asked-for
-    noun, or any answer kind beside it; for why / how / which-ones questions, for the reason, the
-    means or the enumeration."""
+def answer_kind(reading: Reading, sentence: str, lists: bool) -> tuple[bool, bool]:
+    """Whether a sentence holds the asked-for kind of answer (for why / how / which-ones questions:
+    the reason, the means, the enumeration), and whether it holds it beside the asked-for noun."""
     kind = reading.kind
     if lists:
-        return TYPE_WEIGHT if qtype.is_enumeration(sentence) else 0.0
+        return qtype.is_enumeration(sentence), False
     if kind.kind is QType.REASON:
-        return TYPE_WEIGHT if qtype.is_reason(sentence) else 0.0
+        return qtype.is_reason(sentence), False
     if kind.kind is QType.MANNER:
-        return TYPE_WEIGHT if qtype.is_means(sentence) else 0.0
+        return qtype.is_means(sentence), False
     if kind.kind is QType.OTHER or not qtype.matches(kind, sentence, reading.text):
-        return 0.0
+        return False, False
     focus = reading.focus
     if kind.kind is QType.QUANTITY:
-        near = bool(focus) and qtype.has_quantity_near(sentence, kind.measure, focus)
-    else:
-        near = any(word in normalize(sentence) for word in focus)
-    return TYPE_WEIGHT + (FOCUS_WEIGHT if near else 0.0)
+        return True, bool(focus) and qtype.has_quantity_near(sentence, kind.measure, focus)
+    return True, any(word in normalize(sentence) for word in focus)
 
 
-def sentence_scores(question: str, passage: LibraryPassage, context: HighlightContext) -> list[float]:
-    """Score of each of ``passage``'s :func:`answer_units` as the answer to ``question``."""
+def unit_features(question: str, passage: LibraryPassage, context: HighlightContext,
+                  verdict: Verdict | None) -> np.ndarray:
+    """:data:`UNIT_FEATURES` of each of ``passage``'s :func:`answer_units` (units × features), each
+    relative to the passage's best unit; cosine and reader are 0 without an encoder or a verdict."""
     reading = context.read(question)
     lists = qtype.asks_list(question) or asks_list_english(question)
     topic = passage_topic(passage)
     in_topic = frozenset(term for term in reading.weights if reading.states(term, topic))
-    units = zip(answer_units(passage.paragraph), normalized_units(passage.paragraph))
-    scores = [coverage(reading, normalized, in_topic) + type_score(reading, unit.text, lists) for unit, normalized in units]
+    paragraph = passage.paragraph
+    units = answer_units(paragraph)
+    rows = np.zeros((len(units), len(UNIT_FEATURES)))
+    rows[:, 0] = [coverage(reading, normalized, in_topic) for normalized in normalized_units(paragraph)]
+    rows[:, 1:3] = [answer_kind(reading, unit.text, lists) for unit in units]
     cosines = context.sentence_cosines(question, passage)
-    if cosines is not None and len(cosines) > 1 and np.ptp(cosines) > 1e-6:
-        scaled = (cosines - cosines.min()) / np.ptp(cosines)
-        scores = [s + DENSE_WEIGHT * float(c) for s, c in zip(scores, scaled)]
-    return scores
+    if cosines is not None:
+        rows[:, 3] = cosines
+    if verdict is not None:
+        rows[:, 4] = [max(verdict.lead_within(u.start - paragraph.start, u.end - paragraph.start), READER_FLOOR)
+                      for u in units]
+    return rows - rows.max(axis=0)
 
 
-def pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
-    """The best sentence, plus an adjacent one when it scores close or the best one leads into it."""
-    best = max(range(len(scores)), key=lambda i: scores[i])
+def pick(logits: np.ndarray, sentences: Sequence[Sentence]) -> list[int]:
+    """The likeliest sentence, plus the next one when it leads into it, or an adjacent one the
+    model also takes for an answer."""
+    best = int(np.argmax(logits))
     picked = [best]
     after = best + 1
     if after < len(sentences) and (
@@ -145,28 +165,25 @@ def pick(scores: Sequence[float], sentences: Sequence[Sentence]) -> list[int]:
     ):
         return [best, after]
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(sentences)]
-    if neighbours and scores[best] > 0:
-        second = max(neighbours, key=lambda i: scores[i])
-        if scores[second] >= SECOND_RATIO * scores[best]:
+    if neighbours:
+        second = max(neighbours, key=lambda i: logits[i])
+        if logits[second] >= 0.0:
             picked.append(second)
     return sorted(picked)[:MAX_HIGHLIGHTS]
 
 
 def highlight(question: str, passage: LibraryPassage, context: HighlightContext, verdict: Verdict | None = None
               ) -> tuple[Highlight, ...]:
-    """The one or two sentences of ``passage`` that answer ``question`` (offsets into its paragraph):
-    those holding the reader's answer span when it read the passage, else the best by the rules."""
+    """The one or two sentences of ``passage`` that answer ``question`` (offsets into its
+    paragraph), by the fitted sentence model over :func:`unit_features` (with the reader's
+    ``verdict`` on the passage when it read it)."""
     paragraph = passage.paragraph
     if not paragraph.sentences or not context.read(question).weights:
         return ()
     units = answer_units(paragraph)
-    if verdict is not None and verdict.span is not None:
-        first, last = (paragraph.start + offset for offset in verdict.span)
-        chosen = [i for i, unit in enumerate(units) if unit.start < last and first < unit.end][:MAX_HIGHLIGHTS]
-    else:
-        chosen = pick(sentence_scores(question, passage, context), units)
+    logits = context.model.highlight.logits(unit_features(question, passage, context, verdict))
     highlights = []
-    for i in chosen:
+    for i in pick(logits, units):
         sentence = units[i]
         start = sentence.start - paragraph.start
         highlights.append(Highlight(start, start + len(sentence.text), sentence.text))
