@@ -23,7 +23,7 @@ KIND_LABELS = {"passage": "引用段落", "sentence": "答句", "answer": "答�
 
 def page_request(rank: int, page: int | None = None) -> str:
     """The request for passage ``rank``'s page ``page`` (default: the pages the passage is on)."""
-    return f"{rank}:{page or ''}"
+    return f"{rank}:{'' if page is None else page}"
 
 
 def parse_request(request: str | None) -> tuple[int, int | None] | None:
@@ -47,7 +47,7 @@ def page_panel(assistant: Assistant, answer: Answer | None, request: str | None)
     pages = [page] if page else list(range(citation.page, (citation.page_end or citation.page) + 1))
     try:
         views = [assistant.page_view(passage, number) for number in pages]
-    except (ReportError, UnknownDocument) as error:
+    except (ReportError, UnknownDocument, OSError) as error:
         return notice_html(f"无法显示原文页面：{error}")
     return pages_html(views, passage, rank)
 
