@@ -73,6 +73,8 @@ ROWS = [
     ("library of 200: one report added", "library_add_one_s", None, "s"),
     ("library of 200: fresh `ask`, nothing changed", "library_warm_start_s", None, "s"),
     ("library of 200: warm ask p50", "library_warm_ask_p50_ms", None, "ms"),
+    ("OCR of one scanned page (200 dpi)", "ocr_page_s", None, "s"),
+    ("page view: render one page (144 dpi PNG)", "page_render_ms", None, "ms"),
 ]
 NOTES = [
     "baselines: rank-bm25 BM25Okapi + jieba.lcut_for_search for lexical; the naive pipeline "
@@ -116,7 +118,8 @@ def table(result: dict) -> str:
                                     "scale_bm25_index_s", "baseline_scale_bm25_index_s", "scale_hybrid_agreement_at_10",
                                     "store_uri", "store_cached", "store_bm25_p50_ms", "store_dense_p50_ms",
                                     "store_rrf_p50_ms", "store_rrf_agreement_at_10", "store_weighted_ranker_p50_ms",
-                                    "store_weighted_ranker_agreement_at_10", "store_queries", "load_avg",
+                                    "store_weighted_ranker_agreement_at_10", "store_queries", "ocr_pages", "ocr_paragraphs",
+                                    "pages_note", "load_avg",
                                     "bench_total_s") if k in result}
     out.append("")
     out += [f"{k}: {v}" for k, v in extra.items()]
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-scale", action="store_true", help="skip the 100k run (development only)")
     parser.add_argument("--no-library", action="store_true", help="skip the 200-report library (development only)")
     parser.add_argument("--no-load", action="store_true", help="skip the 20-client load run (development only)")
+    parser.add_argument("--no-pages", action="store_true", help="skip OCR and page rendering (development only)")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--store", metavar="URI", help="also run the scale figures on this store (milvus:PATH.db, "
                                                        "http://HOST:19530): store_* keys")
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from embeddings import report_qa_home, resolve_model
 
-    from bench import library, scale, serve, startup, warm
+    from bench import library, pages, scale, serve, startup, warm
     from qa import Assistant
 
     questions = dev_questions()
@@ -173,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         result.update(_naive_warm(model_dir, home / "bench" / "naive", questions))
         if not args.no_library:
             result.update(library.run_library(assistant, questions, home, Path(scratch)))
+        if not args.no_pages:
+            result.update(pages.run_pages(assistant.library.documents[0]))
         if not args.no_scale:
             result.update(scale.run_scale(assistant.library.documents[0], assistant.retriever.encoder, questions, home / "bench",
                                           paragraphs=args.scale_paragraphs))

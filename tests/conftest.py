@@ -1,11 +1,13 @@
-"""Shared fixtures: the seed report, the dev questions, one Assistant per test session."""
+"""Shared fixtures: the seed report, the dev questions, one Assistant per test session, the seed
+as a PDF (printed by Chromium) and as a scan of it."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ TEST_DATA = ROOT / "tests" / "data"
 LIBRARY_DATA = TEST_DATA / "library"
 LIBRARY_GOLD = TEST_DATA / "library_questions.jsonl"
 DOCX_SOURCE = "report5_docx_source.txt"
+SCAN_DPI = 200  # the scanned seed's resolution
 
 CONTRACT_KEYS = {"question", "answered", "passages"}
 PASSAGE_KEYS = {"rank", "score", "text", "citation", "highlights"}
@@ -162,3 +165,75 @@ def running_app(assistant, access=None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         app.close()
+
+
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder of this test run shared by all pytest-xdist workers (the session's own without xdist)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if worker_id != "master" else root
+
+
+def made_once(folder: Path, make: Callable[[Path], None]) -> Path:
+    """``folder``, filled by ``make(folder)`` the first time any worker of this run asks for it
+    (the others wait for it under a lock)."""
+    from filelock import FileLock
+
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".ready").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            (folder / ".ready").touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seed_pdf(shared_folder: Path, seed_report: Path) -> Path:
+    """The seed report printed to PDF by Chromium (its default header and footer on), once per run."""
+    from test_format_parity import seed_html
+    from test_readers import CHROMIUM, chromium_pdf
+
+    from qa.documents.ingest import read_report
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not on PATH: the seed PDF is printed with it")
+
+    def make(folder: Path) -> None:
+        printed = chromium_pdf(seed_html(read_report(seed_report)), folder.parent / "seed-print")
+        shutil.move(printed, folder / "seed.pdf")
+
+    return made_once(shared_folder / "seed-pdf", make) / "seed.pdf"
+
+
+def scan_pdf(source: Path, target: Path, dpi: int = SCAN_DPI) -> Path:
+    """``source`` rasterized at ``dpi`` into a PDF of grey page images without a text layer: a scan."""
+    import pypdfium2
+
+    from qa.documents.pages import render_pages
+
+    pages = range(len(pypdfium2.PdfDocument(source)))
+    images = [image.convert("L") for image in render_pages(source, pages, dpi / 72)]
+    images[0].save(target, save_all=True, append_images=images[1:], resolution=dpi)
+    return target
+
+
+@pytest.fixture(scope="session")
+def pdf_home(shared_folder: Path) -> Path:
+    """A state folder shared by this run's workers, where the seed PDFs are read (and OCR'd) once."""
+    return made_once(shared_folder / "pdf-home", lambda folder: home_sharing_the_model(folder / "home")) / "home"
+
+
+@pytest.fixture(scope="session")
+def scanned_seed_pdf(shared_folder: Path, seed_pdf: Path, pdf_home: Path) -> Path:
+    """The seed PDF as a scan (``SCAN_DPI``), already read by OCR into ``pdf_home``'s document
+    cache, once per run: every test reading it from ``pdf_home`` finds it read."""
+    from qa.documents.cache import DocumentCache
+
+    def make(folder: Path) -> None:
+        scan = scan_pdf(seed_pdf, folder / "seed-scan.pdf")
+        cache = DocumentCache(pdf_home)
+        cache.read(scan, scan.name)
+        cache.flush()
+
+    return made_once(shared_folder / "seed-scan", make) / "seed-scan.pdf"

@@ -13,7 +13,7 @@ from qa.documents.document import Document
 from qa.documents.ingest import read_report
 
 from test_ingest import SEED_HEADINGS, assert_offsets_round_trip
-from test_readers import CHROMIUM, chromium_pdf
+from test_readers import CHROMIUM
 
 SEED_TITLE = "全国质检系统创先争优专题报道（一）"
 SEED_SUBHEADINGS = ("增强服务意识", "提高服务本领", "提升服务成效")
@@ -66,14 +66,15 @@ def seed_txt(seed_report: Path) -> Document:
 
 
 @pytest.fixture(scope="session")
-def rendered(seed_txt: Document, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The seed written as .docx and .html, and printed to .pdf by Chromium when it is on PATH."""
+def rendered(seed_txt: Document, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, Path]:
+    """The seed written as .docx and .html, and printed to .pdf by Chromium when it is on PATH
+    (the ``seed_pdf`` fixture: Chromium's default header and footer stay on, they must be dropped)."""
     folder = tmp_path_factory.mktemp("formats")
     files = {"docx": folder / "seed.docx", "html": folder / "seed.html"}
     write_seed_docx(seed_txt, files["docx"])
     files["html"].write_text(seed_html(seed_txt), encoding="utf-8")
-    if CHROMIUM is not None:  # Chromium's default header and footer stay on: they must be dropped
-        files["pdf"] = chromium_pdf(seed_html(seed_txt), folder / "print")
+    if CHROMIUM is not None:
+        files["pdf"] = request.getfixturevalue("seed_pdf")
     return files
 
 

@@ -173,15 +173,15 @@ def test_bad_question_gives_an_error_object_not_a_traceback(assistant, question)
     result = ask_json(assistant, question)
     assert result["answered"] is False and result["passages"] == []
     assert result["error"] and "\n" not in result["error"]
-    history, evidence, _, cleared = respond(assistant, question, [])
-    assert cleared == "" and [m["role"] for m in history] == ["user", "assistant"]
+    history, evidence, _, cleared, answer = respond(assistant, question, [])
+    assert cleared == "" and [m["role"] for m in history] == ["user", "assistant"] and answer is None
     assert "无法提问" in evidence
     shown = [m for m in render.QUESTION_ERRORS.values() if m in history[-1]["content"].replace("\\", "")]
     assert len(shown) == 1 and shown[0] in evidence
 
 
 def test_chat_turn_shows_the_question_escaped(assistant) -> None:
-    history, evidence, panel, _ = respond(assistant, XSS, [{"role": "user", "content": "早先"}])
+    history, evidence, panel, _, _ = respond(assistant, XSS, [{"role": "user", "content": "早先"}])
     assert history[0] == {"role": "user", "content": "早先"}
     user = history[1]["content"]
     assert "<" not in user and Tree(MarkdownIt("commonmark").render(user)).find("p")[0][1] == XSS

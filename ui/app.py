@@ -24,15 +24,17 @@ from qa import (  # noqa: E402
     MAX_UPLOAD_BYTES,
     SUPPORTED_SUFFIXES,
     Access,
+    Answer,
     Assistant,
     NotAllowed,
     QuestionError,
     ReportError,
     UnknownDocument,
+    ocr_progress,
     refusal,
     size_text,
 )
-from ui import render, team  # noqa: E402
+from ui import page_view, render, team  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 EXAMPLES = (
@@ -78,8 +80,9 @@ def add_report_json(assistant: Assistant, path: str | None, name: str | None = N
 
 def respond(
     assistant: Assistant, question: str | None, history: list[Message] | None, documents: list[str] | None = None
-) -> tuple[list[Message], str, str, str]:
-    """One chat turn: (chat history, evidence HTML, report panel HTML, cleared textbox)."""
+) -> tuple[list[Message], str, str, str, Answer | None]:
+    """One chat turn: (chat history, evidence HTML, report panel HTML, cleared textbox, the answer
+    the page view marks)."""
     question = question or ""
     history = list(history or [])
     try:
@@ -91,14 +94,15 @@ def respond(
     top = answer.passages[0] if answer.answered and answer.passages else None
     selected = (0, top.paragraph_index) if top else None
     history += [user_message(question), {"role": "assistant", "content": render.chat_reply(answer)}]
-    return history, render.answer_html(answer), render.report_panel(documents_cited or library.documents[:1], selected), ""
+    panel = render.report_panel(documents_cited or library.documents[:1], selected)
+    return history, render.answer_html(answer), panel, "", answer
 
 
-def refused(question: str, history: list[Message], message: str) -> tuple[list[Message], str, Any, str]:
+def refused(question: str, history: list[Message], message: str) -> tuple[list[Message], str, Any, str, None]:
     """A chat turn that is not answered, with the reason: (chat history, evidence HTML, report
-    panel left as it is, cleared textbox)."""
+    panel left as it is, cleared textbox, no answer)."""
     reply = {"role": "assistant", "content": f"**无法提问：** {render.chat_text(message)}"}
-    return [*history, user_message(question), reply], render.error_html(question, message), gr.skip(), ""
+    return [*history, user_message(question), reply], render.error_html(question, message), gr.skip(), "", None
 
 
 def user_message(question: str) -> Message:
@@ -119,7 +123,8 @@ def upload(assistant: Assistant, path: str | None, progress: gr.Progress, access
         return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), None
     progress(0.1, desc="读取文件")
     name = Path(path).name
-    result = add_report_json(assistant, path, name, access, user)
+    with ocr_progress(lambda done, total: progress((done, total), desc="识别扫描页（OCR）", unit="页")):
+        result = add_report_json(assistant, path, name, access, user)
     progress(1.0, desc="完成")
     if "error" in result:
         status = f'<div class="verdict bad">未加入文档库：{render.esc(result["error"])}</div>'
@@ -168,7 +173,7 @@ def build_app(assistant: Assistant, access: Access = Access(), workers: int = WO
     to the request's user."""
 
     def chat(question: str, history: list[Message], documents: list[str] | None,
-             request: gr.Request) -> tuple[list[Message], str, Any, str]:
+             request: gr.Request) -> tuple[list[Message], str, Any, str, Answer | None]:
         try:
             access.check(team.user_of(request), "ask")
         except NotAllowed as error:
@@ -210,6 +215,16 @@ def build_app(assistant: Assistant, access: Access = Access(), workers: int = WO
 
     def on_view(source: str | None) -> str:
         return view(assistant, source)
+
+    def on_page(answer: Answer | None, request: str, http: gr.Request) -> str:
+        try:
+            access.check(team.user_of(http), "ask")
+        except NotAllowed as error:
+            return page_view.notice_html(str(error))
+        return page_view.page_panel(assistant, answer, request)
+
+    def on_answer_page(answer: Answer | None, http: gr.Request) -> str:
+        return on_page(answer, page_view.page_request(1), http)
 
     # Until the page has loaded for its user (on_load), it shows what a request without a user may do.
 
@@ -275,13 +290,18 @@ def build_app(assistant: Assistant, access: Access = Access(), workers: int = WO
                     audit = gr.HTML("", elem_id="audit")
                     audit_button = gr.Button("刷新", size="sm", elem_id="audit-refresh")
                 viewer = gr.Dropdown(choices=choices, value=choices[0][1], label="查看全文", elem_id="viewer")
+                mode = gr.Radio(["全文", "原文页面"], value="全文", show_label=False, elem_id="panel-mode")
                 panel = gr.HTML(render.report_panel(assistant.library.documents[:1]), elem_id="report", js_on_load=None)
+                pages = gr.HTML(page_view.placeholder_html(), elem_id="pages", js_on_load=None)
+                page_request = gr.Textbox(show_label=False, container=False, elem_id="page-request")
+                answer_state = gr.State(None)
             api_file = gr.File(visible=False, type="filepath")
             api_result = gr.JSON(visible=False)
             api_button = gr.Button(visible=False)
 
-        outputs = [chatbot, evidence, panel, question]
+        outputs = [chatbot, evidence, panel, question, answer_state]
         scroll = "() => { window.reportQa && window.reportQa.showSelected(); }"
+        show_mark = "() => { window.reportQa && window.reportQa.showMark(); }"
         for trigger, source in [(question.submit, question), (send.click, question)] + [
             (button.click, button) for button in examples
         ]:
@@ -292,7 +312,13 @@ def build_app(assistant: Assistant, access: Access = Access(), workers: int = WO
                 api_visibility="private",
                 concurrency_id=CONCURRENCY_ID,
                 concurrency_limit=workers,
-            ).then(None, None, None, js=scroll)
+            ).then(None, None, None, js=scroll).then(
+                on_answer_page, [answer_state], [pages], api_visibility="private"
+            ).then(None, None, None, js=show_mark)
+        page_request.change(on_page, [answer_state, page_request], [pages], api_visibility="private").then(
+            None, None, None, js=show_mark
+        )
+        mode.change(None, [mode], None, js="(mode) => { window.reportQa && window.reportQa.showMode(mode); }")
         upload_file.upload(
             on_upload, [upload_file], [upload_status, library, scope, viewer, removable, upload_file],
             api_visibility="private", concurrency_id=UPLOAD_CONCURRENCY_ID, concurrency_limit=1,

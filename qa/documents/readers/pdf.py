@@ -197,19 +197,19 @@ def _char_edges(text: str, chars: Sequence[dict]) -> tuple[float, ...]:
     characters); a blank sits at the right edge of the glyph before it."""
     lefts: list[float] = []
     glyphs = iter(chars)
-    glyph: dict | None = None
-    covered = ""  # characters of the current glyph not yet matched
-    right = chars[0]["x0"]
+    glyph = chars[0]
+    pending = ""  # characters of the current glyph's text not matched yet (a ligature has several)
+    right = glyph["x0"]
     for char in text:
         if char.isspace():
             lefts.append(right)
             continue
-        if not covered:
-            glyph = next(glyphs, glyph)
-            covered = glyph["text"].strip() or char if glyph else char
-        covered = covered[1:]
-        lefts.append(glyph["x0"] if glyph else right)
-        right = glyph["x1"] if glyph else right
+        if not pending:
+            glyph = next(glyphs, glyph)  # past the last glyph (text and glyphs disagree): keep it
+            pending = glyph["text"].strip() or char
+        pending = pending[1:]
+        lefts.append(glyph["x0"])
+        right = glyph["x1"]
     return tuple(round(float(x), 1) for x in (*lefts, right))
 
 
