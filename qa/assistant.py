@@ -239,7 +239,7 @@ class Assistant:
         if DocumentCache(self.home).sha256(path) != prepared.sha256:
             raise ReportError(f"{source}: the file changed since it was read; restart to read it again")
         start = passage.citation.start
-        answer = getattr(passage, "answer", None)
+        answer = passage.answer
         marks = page_marks(
             layout,
             number,

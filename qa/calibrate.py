@@ -118,14 +118,16 @@ def outside_library(home: Path) -> tuple[Path, list[GoldQuestion]]:
     return folder / "docs", [q for q in read_gold(folder / "gold.jsonl") if not q.answerable or q.source in kept]
 
 
-def fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression on standardized features; weights and bias on the raw features."""
+def fit_linear(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardized features (rows weighted by ``sample_weight``); weights
+    and bias on the raw features."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    model = LogisticRegression(C=REGULARIZATION, max_iter=5000).fit((x - scaler.mean_) / scale, y)
+    model = LogisticRegression(C=REGULARIZATION, max_iter=5000).fit((x - scaler.mean_) / scale, y,
+                                                                    sample_weight=sample_weight)
     weights = model.coef_[0] / scale
     return weights, float(model.intercept_[0] - weights @ scaler.mean_)
 
@@ -138,9 +140,20 @@ def fit_both(examples: Sequence[Example]) -> Fitted:
     rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
     answer_rows = [e.features[e.labels | (not e.answerable)][:, ANSWER_COLUMNS] for e in examples]
     answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
+    weights = set_weights(examples)
+    answer_weights = [np.full(len(labels), weight) for labels, weight in zip(answer_labels, weights)]
     read = [e for e in examples if e.units is not None]
     highlight = fit_linear(np.concatenate([e.units for e in read]), np.concatenate([e.unit_labels for e in read]))
-    return Fitted(rank, fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels)), highlight)
+    answer = fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels), np.concatenate(answer_weights))
+    return Fitted(rank, answer, highlight)
+
+
+def set_weights(examples: Sequence[Example]) -> np.ndarray:
+    """Each question's weight in the answer model and its threshold: every set counts alike, so the
+    outside library's many questions do not outweigh the shipped report's near-misses."""
+    sizes = {group: sum(e.group == group for e in examples) for group in {e.group for e in examples}}
+    weights = np.array([1.0 / sizes[e.group] for e in examples])
+    return weights * len(examples) / weights.sum()
 
 
 def predict(fitted: Fitted, examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -168,16 +181,18 @@ def out_of_fold(examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarr
 
 def choose_threshold(examples: Sequence[Example], answers: np.ndarray) -> float:
     """The threshold on the answer log-odds that maximizes abstention recall minus
-    ``FALSE_ABSTENTION_COST`` times the false-abstention rate (midpoints between questions)."""
+    ``FALSE_ABSTENTION_COST`` times the false-abstention rate (midpoints between questions; each
+    question weighted by :func:`set_weights`)."""
     answerable = np.array([e.answerable for e in examples])
+    weights = set_weights(examples)
     values = np.unique(answers)
     cuts = np.concatenate([[values[0] - 1.0], (values[1:] + values[:-1]) / 2, [values[-1] + 1.0]])
-    n_answerable, n_unanswerable = max(answerable.sum(), 1), max((~answerable).sum(), 1)
+    n_answerable, n_unanswerable = max(weights[answerable].sum(), 1e-9), max(weights[~answerable].sum(), 1e-9)
 
     def gain(cut: float) -> float:
         abstained = answers < cut
-        recall = (abstained & ~answerable).sum() / n_unanswerable
-        return recall - FALSE_ABSTENTION_COST * (abstained & answerable).sum() / n_answerable
+        recall = weights[abstained & ~answerable].sum() / n_unanswerable
+        return recall - FALSE_ABSTENTION_COST * weights[abstained & answerable].sum() / n_answerable
 
     return float(max(cuts, key=gain))
 

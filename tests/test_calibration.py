@@ -28,7 +28,7 @@ def test_the_shipped_file_weighs_every_feature_of_both_settings():
         assert entry["answer"]["weights"]["year_absent"] < 0
         assert data["out_of_fold"][setting]["all"]["questions"] > 100
     encoder = data["models"]["encoder"]
-    assert encoder["answer"]["weights"]["reader"] > 0  # the reader's log-odds speak for an answer
+    assert encoder["answer"]["weights"]["cosine"] > 0  # learnt across topics, from the outside library
     assert encoder["highlight"]["weights"]["reader"] > 0  # ... and for the sentence holding its span
     assert "drcd_dev_held_out" in data["out_of_fold"]["encoder"]  # calibrated on an outside library too
     model = load_model(True)

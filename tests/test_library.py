@@ -67,7 +67,9 @@ def test_parallel_facts_are_answered_from_the_document_that_names_the_unit(libra
     assert metrics["hit@1"] >= 0.9
     assert metrics["hit@3"] >= 0.95
     assert metrics["false_abstention"] <= 0.1
-    assert metrics["abstention_recall"] >= 0.4  # near-misses across documents are the weak spot: 0.45 measured
+    # near-misses across documents are the weak spot: 0.45 measured with the hand-fitted decision,
+    # 0.36 with the reader's calibration (2026-12-04), which trades them for outside libraries
+    assert metrics["abstention_recall"] >= 0.3
 
 
 def test_the_dev_set_holds_on_the_library(library_assistant, tmp_path: Path) -> None:
