@@ -27,13 +27,13 @@ def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str
     import torch
     from transformers.utils import logging as transformers_logging
 
-    from qa.answers.reader.model import load_reader
+    from qa.answers.reader.model import trained_reader
 
     transformers_logging.set_verbosity_error()  # its report lists the encoder's layers the reader leaves out
     transformers_logging.disable_progress_bar()
 
     print(f"report-qa: exporting the answer reader to ONNX (reason: {reason})", file=sys.stderr, flush=True)
-    model = load_reader(encoder_folder, weights)
+    model = trained_reader(encoder_folder, weights)
     model.bert.config._attn_implementation = "eager"
     input_ids = torch.full((2, 8), 5, dtype=torch.long)
     attention_mask = torch.ones((2, 8), dtype=torch.long)

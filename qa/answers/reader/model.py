@@ -50,7 +50,7 @@ def save_weights(model: ReaderModel, path: Path) -> None:
     save_file(tensors, str(path), metadata={"layers": str(model.bert.config.num_hidden_layers)})
 
 
-def load_reader(encoder_folder: Path, weights: Path) -> ReaderModel:
+def trained_reader(encoder_folder: Path, weights: Path) -> ReaderModel:
     """The trained reader: the encoder's embeddings with the layers and heads of ``weights``."""
     from safetensors import safe_open
 
