@@ -214,11 +214,11 @@ def validate(model: torch.nn.Module, examples: list[Example]) -> dict[str, float
 
 
 def _auc(scored: list[tuple[float, bool]]) -> float:
-    positives = np.array([s for s, a in scored if a])
-    negatives = np.array([s for s, a in scored if not a])
-    if not len(positives) or not len(negatives):
-        return math.nan
-    return float((positives[:, None] > negatives[None, :]).mean())
+    """ROC AUC of the scores against the labels (scikit-learn's); NaN with one class only."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = [answers for _, answers in scored]
+    return float(roc_auc_score(labels, [score for score, _ in scored])) if len(set(labels)) == 2 else math.nan
 
 
 def main(argv: list[str] | None = None) -> None:
