@@ -4,9 +4,11 @@ Data: DRCD dev (traditional; each question also seen in simplified through OpenC
 and the CMRC 2018 trial set, from ``../shared/data/mrc`` (CC BY-SA). DRCD test is never read: it
 is the held-out check. Each question gives one window that holds its answer (answer head 1, span
 head on the answer) and negatives (answer head 0): a window of its own paragraph without the
-answer, a window of another paragraph of its article (same subject, other facts), and a window of
-the paragraph of another article nearest to it by BM25 (what a question whose article is absent
-meets). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a log line
+answer, its paragraph with the answering sentence taken out (the near miss: same subject, same
+words, no answer), a window of another paragraph of its article (same subject, other facts), and a
+window of the paragraph of another article nearest to it by BM25 (what a question whose article is
+absent meets). ``--init`` continues from earlier weights (the shipped ones are two runs: see
+``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a log line
 every ``--log-every`` steps, validation figures at every checkpoint, and writes checkpoints.
 """
 
@@ -27,8 +29,9 @@ import torch
 from tokenizers import Tokenizer
 
 from embeddings.models import resolve_model
-from qa.answers.reader.model import base_reader, save_weights
+from qa.answers.reader.model import base_reader, load_weights, save_weights
 from qa.answers.reader.windows import Window, batch, best_span, compose, cut, null_score
+from qa.documents.structure import split_sentences
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
 TRAIN_FILES = ("DRCD_dev.json", "cmrc2018_trial.json")
@@ -142,6 +145,9 @@ def examples_for(question: Question, paragraphs: list[list[tuple[str, str]]], ne
     examples = [Example(window, True, int(tokens[0]), int(tokens[-1]))]
     if outside:
         examples.append(Example(rng.choice(outside), False, 0, 0))
+    near_miss = without_answer(text, question)
+    if near_miss:
+        examples.append(Example(rng.choice(cut(encoded_question, encode(compose(title, near_miss)[0]))), False, 0, 0))
     others = [i for i in range(len(paragraphs[question.article])) if i != question.paragraph]
     candidates = [(question.article, rng.choice(others))] if others else []
     candidates.append(neighbour)
@@ -151,6 +157,14 @@ def examples_for(question: Question, paragraphs: list[list[tuple[str, str]]], ne
             continue
         examples.append(Example(rng.choice(cut(encoded_question, encode(compose(title, text)[0]))), False, 0, 0))
     return examples
+
+
+def without_answer(text: str, question: Question) -> str:
+    """The paragraph ``text`` with the sentence(s) holding the question's answer taken out; empty
+    when nothing would be left or the answer's words stay in what is left."""
+    first, last = question.start, question.start + len(question.answer)
+    kept = "".join(s.text for s in split_sentences(text) if s.end <= first or last <= s.start)
+    return kept if kept and question.answer not in kept else ""
 
 
 def nearest_other_article(questions: list[Question], paragraphs: list[list[tuple[str, str]]],
@@ -229,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
     parser.add_argument("--stop-at", type=int, default=1100,
                         help="stop after this many steps (the shipped weights: step 1100 of the 1,399 of 1.5 epochs)")
+    parser.add_argument("--init", type=Path, default=None, help="start from these reader weights, not from e5-small")
+    parser.add_argument("--order-seed", type=int, default=SEED, help="seed of the batch order only (the data stay alike)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of the transformer layers")
     parser.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the two new heads")
@@ -255,8 +271,10 @@ def main(argv: list[str] | None = None) -> None:
           f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles)",
           flush=True)
 
-    model = base_reader(folder)
+    model = base_reader(folder) if args.init is None else load_weights(base_reader(folder), args.init)
     model.train()
+    if args.init is not None:
+        print(f"validation of {args.init}: {validate(model, valid)}", flush=True)
     trainable = [p for p in model.parameters() if p.requires_grad]
     heads = [p for name, p in model.named_parameters() if p.requires_grad and not name.startswith("bert.")]
     layers = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith("bert.")]
@@ -271,16 +289,17 @@ def main(argv: list[str] | None = None) -> None:
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     began, running, step = time.monotonic(), 0.0, 0
     stop = min(total, args.stop_at)
+    order_rng = random.Random(args.order_seed)
     while step < stop:
         order = list(range(len(train)))
-        rng.shuffle(order)
+        order_rng.shuffle(order)
         # batches of similar length: less padding, the same examples
         chunks = [order[i:i + args.batch * 50] for i in range(0, len(order), args.batch * 50)]
         batches = []
         for chunk in chunks:
             chunk.sort(key=lambda i: len(train[i].window.ids))
             batches += [chunk[i:i + args.batch] for i in range(0, len(chunk), args.batch)]
-        rng.shuffle(batches)
+        order_rng.shuffle(batches)
         for indices in batches:
             if step >= stop:
                 break

@@ -50,16 +50,20 @@ def save_weights(model: ReaderModel, path: Path) -> None:
     save_file(tensors, str(path), metadata={"layers": str(model.bert.config.num_hidden_layers)})
 
 
+def load_weights(model: ReaderModel, weights: Path) -> ReaderModel:
+    """``model`` with the layers and heads of ``weights`` (as :func:`save_weights` writes them)."""
+    tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    missing = [name for name in missing if not name.startswith(SHARED_PREFIX)]
+    if missing or unexpected:
+        raise ValueError(f"{weights}: not reader weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return model
+
+
 def trained_reader(encoder_folder: Path, weights: Path) -> ReaderModel:
     """The trained reader: the encoder's embeddings with the layers and heads of ``weights``."""
     from safetensors import safe_open
 
     with safe_open(str(weights), framework="pt") as handle:
         layers = int(handle.metadata()["layers"])
-    model = base_reader(encoder_folder, layers)
-    tensors = {name: value.to(torch.float32) for name, value in load_file(str(weights)).items()}
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
-    missing = [name for name in missing if not name.startswith(SHARED_PREFIX)]
-    if missing or unexpected:
-        raise ValueError(f"{weights}: not reader weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    return model.eval()
+    return load_weights(base_reader(encoder_folder, layers), weights).eval()
