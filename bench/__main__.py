@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, bench_env, dev_questions
+from bench.common import ROOT, bench_env, dev_questions, report_questions
 
 GOALS = {
     # key: (description, test of the whole result)
@@ -50,7 +50,7 @@ ROWS = [
     ("serve: first English question (REST API)", "first_english_ms", None, "ms"),
     ("serve: new question round trip (REST API)", "serve_round_trip_ms", None, "ms"),
     ("serve: later new English questions' round trip", "serve_english_round_trip_ms", "first_english_ms", "ms"),
-    ("load: 20 clients x 25 questions, throughput", "load_qps", "baseline_load_qps", "q/s"),
+    ("load: 20 clients x 25 new questions, throughput", "load_qps", "baseline_load_qps", "q/s"),
     ("load: latency p50", "load_p50_ms", "baseline_load_p50_ms", "ms"),
     ("load: latency p95", "load_p95_ms", "baseline_load_p95_ms", "ms"),
     ("load: failed questions", "load_errors", "baseline_load_errors", ""),
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         result.update(startup.ours(questions_file, runs=args.cold_runs))
         result.update(serve.run_serve(questions))
         if not args.no_load:
-            result.update(serve.run_load(questions, Path(scratch)))
+            result.update(serve.run_load(report_questions(), Path(scratch)))
         assistant = Assistant()  # hybrid, default model and home (cached by now)
         passages = assistant.library.prepared[0].passages
         model_dir = resolve_model(None)

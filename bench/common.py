@@ -18,10 +18,18 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def dev_questions(path: Path = DEV_GOLD) -> list[str]:
-    """The questions of the dev gold file, in order."""
+    """The questions of a gold file (dev's by default), in order."""
     import json
 
     return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def report_questions() -> list[str]:
+    """Every distinct question about the shipped report: dev's, then those of the sets in
+    ``tests/data`` (not the library set's, which asks about other reports)."""
+    sets = [DEV_GOLD, *sorted(path for path in (ROOT / "tests" / "data").glob("*.jsonl")
+                              if path.stem != "library_questions")]
+    return list(dict.fromkeys(question for path in sets for question in dev_questions(path)))
 
 
 def percentile_ms(samples_s: Sequence[float], q: float) -> float:

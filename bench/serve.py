@@ -7,7 +7,8 @@
   Chinese questions asked the same way after it, ``serve_english_round_trip_ms`` that of new
   English questions after those.
 - ``load_*``: ``LOAD_CLIENTS`` clients, each a thread speaking Gradio's REST API, ask
-  ``LOAD_QUESTIONS`` questions each, all at once; ``baseline_load_*`` is the same load against
+  ``LOAD_QUESTIONS`` questions each, all at once, no question twice (the report's question sets
+  hold more than the 500 asked: every one is new to the server's caches); ``baseline_load_*`` is the same load against
   the old single-slot setting (``--workers 1``), ``floor_load_*`` against a Gradio server that
   answers at no cost (:mod:`bench.floor_app`): no answering code can beat its latencies here.
   (gradio_client is not used for the load: its own threads cost the 2-core machine 3.5x the

@@ -14,9 +14,14 @@ SHANDONG = "山东检验检疫局连续七年被评为省级文明单位，党�
 
 
 @pytest.fixture(scope="module")
-def reader(assistant, tmp_path_factory):
+def reader_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def reader(assistant, reader_home):
     encoder = assistant.encoder
-    return load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path_factory.mktemp("home"))
+    return load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, reader_home)
 
 
 def test_the_shipped_weights_are_small_fp16_layers_without_the_shared_embeddings():
@@ -62,6 +67,16 @@ def test_a_damaged_export_is_made_again(assistant, tmp_path):
     again = load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
     (verdict,) = again.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG)])
     assert verdict.span is not None and export.stat().st_size > 1_000_000
+
+
+def test_the_export_multiplies_by_its_weights_in_int8(reader, reader_home):
+    import onnx
+
+    (export,) = (reader_home / EXPORT_FOLDER).glob("*/reader.onnx")
+    operators = [node.op_type for node in onnx.load(str(export)).graph.node]
+    # six weight matrices a layer (query, key, value, attention output, two feed-forward) and the span head;
+    # what stays MatMul multiplies activations by activations (attention scores, their weighted sum)
+    assert operators.count("MatMulInteger") >= 6 * 6 + 1 and operators.count("MatMul") <= 2 * 6
 
 
 def test_answered_top_passages_carry_a_short_span_inside_a_highlight(assistant):

@@ -2,13 +2,16 @@
 
 The graph takes the word embeddings as an input, as the encoder's does (see
 :mod:`embeddings.word_embeddings`): the reader reads the encoder's rows, and its export holds only
-its own layers and heads.
+its own layers and heads. Its matrix products are quantized to int8 (onnxruntime's pre-processing,
+then dynamic quantization per channel): twice as fast on this CPU, with the same decisions out of
+fold (see ``READER.md``).
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -16,15 +19,19 @@ from embeddings.home import atomic_write
 from embeddings.word_embeddings import detach_word_embeddings, matrix_shape
 
 ONNX_OPSET = 17
+FORMAT = "int8-per-channel"  # part of the export's folder name: a new format is a new export
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("answer", "start", "end")
 
 
 def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str) -> None:
     """Write the reader (``weights`` on ``encoder_folder``'s embeddings) to the ONNX file ``target``
-    (fp32, one file, written atomically). Callers hold the preparation lock of ``target``'s folder."""
+    (int8 matrix products, one file, written atomically). Callers hold the preparation lock of
+    ``target``'s folder."""
     import onnx
     import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
     from transformers.utils import logging as transformers_logging
 
     from qa.answers.reader.model import trained_reader
@@ -49,4 +56,8 @@ def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str
     exported = onnx.load_from_string(graph.getvalue())
     detach_word_embeddings(exported, matrix_shape(encoder_folder))
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, exported.SerializeToString())
+    with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
+        prepared, quantized = Path(scratch) / "prepared.onnx", Path(scratch) / "quantized.onnx"
+        quant_pre_process(exported, prepared, skip_symbolic_shape=True)
+        quantize_dynamic(prepared, quantized, per_channel=True, weight_type=QuantType.QInt8)
+        atomic_write(target, quantized.read_bytes())

@@ -2,8 +2,8 @@
 log-odds that it answers the question and the short answer span it holds.
 
 The weights ship in ``weights.safetensors`` beside this file (layers and heads, fp16); the
-first use exports them to ``$REPORT_QA_HOME/models/reader/<weights hash>/reader.onnx``, and a
-missing or damaged export is made again. Windows are cut as in training (see
+first use exports them to ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``
+(int8, see :mod:`qa.answers.reader.export`), and a missing or damaged export is made again. Windows are cut as in training (see
 :mod:`qa.answers.reader.windows`); all windows of all passages go through one run.
 """
 
@@ -22,7 +22,7 @@ from embeddings.onnx_encoder import open_session
 from embeddings.prepared import read_or_rebuild
 from embeddings.trimmed_tokenizer import TokenIds
 from embeddings.word_embeddings import WORD_EMBEDDINGS_INPUT, WordEmbeddings
-from qa.answers.reader.export import export_reader
+from qa.answers.reader.export import FORMAT, export_reader
 from qa.answers.reader.windows import Window, batch, best_span, compose, cut, null_score
 
 WEIGHTS = Path(__file__).with_name("weights.safetensors")
@@ -129,7 +129,7 @@ def load_reader(encoder_folder: Path, tokens: TokenIds, embeddings: WordEmbeddin
                 weights: Path = WEIGHTS) -> Reader:
     """The reader for the prepared encoder at ``encoder_folder`` (whose tokenizer and word
     embeddings it shares), its ONNX export made under ``home`` when missing or damaged."""
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(weights.read_bytes() + FORMAT.encode()).hexdigest()[:16]
     folder = home / EXPORT_FOLDER / digest
     target = folder / "reader.onnx"
 
