@@ -279,9 +279,7 @@ def test_words_jieba_guessed_are_split_into_known_words():
         pytest.param("海淀检验检疫局一共有多少名职工？", "最相关的段落没有给出：职工人数",  # only a share of Party members is given
                      marks=pytest.mark.xfail(strict=True, reason="known regression of the reader's calibration "
                                              "(2026-12-04): answered from the Party-member share")),
-        pytest.param("厦门局2013年的进出口货物总值是多少？", "报告中没有提到：2013年",
-                     marks=pytest.mark.xfail(strict=True, reason="known regression (2026-12-04): refused, but the "
-                                             "re-ranked first passage is not Xiamen's, so the reason names 厦门")),
+        ("厦门局2013年的进出口货物总值是多少？", "报告中没有提到：2013年"),
     ],
 )
 def test_a_near_miss_is_not_answered_and_the_reason_names_what_is_missing(assistant, question, reason):

@@ -30,12 +30,9 @@ if TYPE_CHECKING:
 
 EVIDENCE_FEATURES = (
     "exact",  # weighted share of key terms the passage (with its headings) states
-    "synonym",  # ... of the others, stated by a Cilin synonym (closeness by depth and group size)
     "morpheme",  # ... of the others, half-stated by a word sharing characters (费用 ~ 收费)
     "two_terms",  # the passage states two key terms (or all, when fewer): one word is a coincidence
-    "heaviest_missing",  # weight share of the heaviest key term it states neither exactly nor by synonym
     "names",  # it names every place, person and organisation the question names
-    "absent",  # weighted share of key terms the whole library never states (a unit it lacks)
     "year_absent",  # the question names a year the library never mentions
     "focus",  # it names the asked-for noun (员工 in 多少名员工), when there is one
     "checked",  # the asked-for kind can be recognised (a quantity, a date, a place, a named role's holder, a reason, a means)
@@ -47,11 +44,8 @@ EVIDENCE_FEATURES = (
     "reader_lead",  # how far the reader's best span leads no span
 )
 RETRIEVAL_FEATURES = (
-    "retrieval",  # retrieval score relative to the best candidate's
     "bm25",  # BM25 score relative to the best candidate's
     "dense",  # dense cosine minus the best candidate's (0 without an encoder)
-    "first_both",  # BM25 and dense both rank it first among the candidates
-    "margin",  # how far the first candidate leads the second (relative retrieval score)
     "cosine_gap",  # the cosine minus the best one among the candidates
     "reader_gap",  # the reader's lead minus the best one among the candidates
 )
@@ -190,14 +184,10 @@ def missing_attribute(reading: Reading) -> str:
 
 def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: EvidenceContext) -> list[Evidence]:
     """The :class:`Evidence` of every candidate (retrieval features are relative to the others)."""
-    total = sum(reading.weights.values()) or 1.0
     in_library = frozenset(term for term in reading.weights if reading.states(term, context.text))
-    absent = sum(w for term, w in reading.weights.items() if term not in in_library) / total
     shared = {
-        "absent": absent,
         "year_absent": float(any(year not in context.text for year in qtype.years(question))),
         "english": float(is_english(question)),
-        "margin": _margin(candidates),
     }
     evidence = [_passage_evidence(question, reading, c, context, in_library) for c in candidates]
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
@@ -205,18 +195,14 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
     best_cosine = max(e.features["cosine"] for e in evidence)
     best_lead = max(r["reader_lead"] for r in read)
     scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
-    first = {name: int(np.argmax(values)) for name, values in scores.items()}
-    top_score = max(c.score for c in candidates)
     has_dense = "dense" in candidates[0].signals
     result = []
-    for i, (candidate, item) in enumerate(zip(candidates, evidence)):
+    for i, item in enumerate(evidence):
         features = {
             **item.features,
             **shared,
-            "retrieval": candidate.score / top_score if top_score > 0 else 0.0,
             "bm25": scores["bm25"][i] / max(scores["bm25"]) if max(scores["bm25"]) > 0 else 0.0,
             "dense": scores["dense"][i] - max(scores["dense"]) if has_dense else 0.0,
-            "first_both": float(has_dense and first["bm25"] == i == first["dense"]),
             "cosine_gap": item.features["cosine"] - best_cosine,
             **read[i],
             "reader_gap": read[i]["reader_lead"] - best_lead,
@@ -231,14 +217,6 @@ def _reader_features(verdict: Verdict | None) -> dict[str, float]:
         return {"reader": READER_FLOOR, "reader_lead": READER_FLOOR}
     return {"reader": float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)),
             "reader_lead": float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING))}
-
-
-def _margin(candidates: Sequence[Candidate]) -> float:
-    """How far the first candidate's retrieval score leads the second's, relative to the first."""
-    scores = sorted((c.score for c in candidates), reverse=True)
-    if len(scores) < 2 or scores[0] <= 0:
-        return 1.0
-    return (scores[0] - scores[1]) / scores[0]
 
 
 def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: EvidenceContext,
@@ -270,9 +248,7 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
     unstated = [t for t in missing if by_synonym[t] == 0.0]
     features = {
         "exact": 1.0 - sum(weights[t] for t in missing) / total,
-        "heaviest_missing": max((weights[t] for t in unstated), default=0.0) / total,
         "focus": float(not reading.focus or any(word in passage for word in reading.focus)),
-        "synonym": sum(weights[t] * by_synonym[t] for t in missing) / total,
         "morpheme": sum(weights[t] * by_morpheme[t] for t in missing) / total,
         "two_terms": float(len(weights) - len(missing) >= min(MIN_TERMS_STATED, len(weights))),
         "names": float(not missing_names),
