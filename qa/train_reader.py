@@ -8,8 +8,9 @@ answer, its paragraph with the answering sentence taken out (the near miss: same
 words, no answer), a window of another paragraph of its article (same subject, other facts), and a
 window of the paragraph of another article nearest to it by BM25 (what a question whose article is
 absent meets). ``--init`` continues from earlier weights (the shipped ones are two runs: see
-``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a log line
-every ``--log-every`` steps, validation figures at every checkpoint, and writes checkpoints.
+``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
+log line every ``--log-every`` steps, validation figures at every checkpoint, and writes
+checkpoints.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
     parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
     parser.add_argument("--stop-at", type=int, default=1100,
-                        help="stop after this many steps (the shipped weights: step 1100 of the 1,399 of 1.5 epochs)")
+                        help="stop after this many steps (run 1 of the shipped weights: step 1100 of 1,399)")
     parser.add_argument("--init", type=Path, default=None, help="start from these reader weights, not from e5-small")
     parser.add_argument("--order-seed", type=int, default=SEED, help="seed of the batch order only (the data stay alike)")
     parser.add_argument("--batch", type=int, default=16)

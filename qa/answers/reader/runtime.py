@@ -2,8 +2,9 @@
 log-odds that it answers the question and the short answer span it holds.
 
 The weights ship in ``weights.safetensors`` beside this file (layers and heads, fp16); the
-first use exports them to ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``
-(int8, see :mod:`qa.answers.reader.export`), and a missing or damaged export is made again. Windows are cut as in training (see
+first use exports them (int8, see :mod:`qa.answers.reader.export`) to
+``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``, and a missing or
+damaged export is made again. Windows are cut as in training (see
 :mod:`qa.answers.reader.windows`); all windows of all passages go through one run.
 """
 
