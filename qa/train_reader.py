@@ -16,6 +16,7 @@ checkpoints.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -30,8 +31,9 @@ import torch
 from tokenizers import Tokenizer
 
 from embeddings.models import resolve_model
+from embeddings.trimmed_tokenizer import TokenIds
 from qa.answers.reader.model import base_reader, load_weights, save_weights
-from qa.answers.reader.windows import Window, batch, best_span, compose, cut, null_score
+from qa.answers.reader.windows import Encode, Window, batch, best_span, compose, cut, encode_text, null_score
 from qa.documents.structure import split_sentences
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
@@ -115,22 +117,8 @@ def bigrams(text: str) -> list[str]:
     return [text[i:i + 2] for i in range(len(text) - 1)] or [text]
 
 
-class Encoder:
-    """Token ids and character spans from the prepared encoder's tokenizer, cached per text."""
-
-    def __init__(self, tokenizer: Tokenizer) -> None:
-        self.tokenizer = tokenizer
-        self.cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        if text not in self.cache:
-            encoding = self.tokenizer.encode(text, add_special_tokens=False)
-            self.cache[text] = (np.asarray(encoding.ids, dtype=np.int64), np.asarray(encoding.offsets, dtype=np.int64))
-        return self.cache[text]
-
-
 def examples_for(question: Question, paragraphs: list[list[tuple[str, str]]], neighbour: tuple[int, int],
-                 encode: Encoder, rng: random.Random) -> list[Example]:
+                 encode: Encode, rng: random.Random) -> list[Example]:
     """The positive window of a question and its negatives (see the module docstring)."""
     title, text = paragraphs[question.article][question.paragraph]
     context, offset = compose(title, text)
@@ -263,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     paragraphs = [article[1] for article in articles]
     neighbours = nearest_other_article(questions, paragraphs, convert)
     folder = Path(resolve_model(None))
-    encode = Encoder(Tokenizer.from_file(str(folder / "tokenizer.json")))
+    tokens = TokenIds(lambda: Tokenizer.from_file(str(folder / "tokenizer.json")))
+    encode = functools.lru_cache(maxsize=None)(functools.partial(encode_text, tokens))  # texts repeat
     train, valid = [], []
     for question, neighbour in zip(questions, neighbours):
         (valid if question.article in held else train).extend(examples_for(question, paragraphs, neighbour, encode, rng))

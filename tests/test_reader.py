@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import DEV_GOLD
 
@@ -52,6 +53,15 @@ def test_a_passage_longer_than_one_window_is_read_to_its_end(reader):
     (verdict,) = reader.read("凤岗办事处有多少名员工？", [("凤岗办党支部", filler + FENGGANG)])
     assert len(verdict.windows) > 1
     assert verdict.span[0] >= len(filler)
+
+
+def test_a_text_longer_than_the_tokenizer_limit_is_encoded_whole(assistant):
+    from qa.answers.reader.windows import encode_text
+
+    text = "检验检疫工作稳步推进，各项业务有序开展。" * 60  # 1,200 characters, past 512 tokens
+    ids, spans = encode_text(assistant.encoder.tokens, text)
+    assert len(ids) == len(spans) > 512 and spans[-1, 1] == len(text)
+    assert (np.diff(spans[:, 0]) >= 0).all()  # in order across the pieces, none lost to truncation
 
 
 def test_an_empty_passage_gets_no_span(reader):

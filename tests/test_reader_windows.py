@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.answers.reader.windows import CLS_ID, MAX_TOKENS, PAD_ID, SEP_ID, Window, batch, best_span, compose, cut
+from qa.answers.reader.windows import CLS_ID, MAX_TOKENS, PAD_ID, SEP_ID, batch, best_span, compose, cut
 
 
 def encoded(length: int, first_id: int = 10) -> tuple[np.ndarray, np.ndarray]:

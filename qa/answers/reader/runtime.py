@@ -24,12 +24,11 @@ from embeddings.prepared import read_or_rebuild
 from embeddings.trimmed_tokenizer import TokenIds
 from embeddings.word_embeddings import WORD_EMBEDDINGS_INPUT, WordEmbeddings
 from qa.answers.reader.export import FORMAT, export_reader
-from qa.answers.reader.windows import Window, batch, best_span, compose, cut, null_score
+from qa.answers.reader.windows import Window, batch, best_span, compose, cut, encode_text, null_score
 
 WEIGHTS = Path(__file__).with_name("weights.safetensors")
 EXPORT_FOLDER = "models/reader"
 MAX_SPAN_TOKENS = 30
-CHUNK_CHARACTERS = 400  # a longer text is tokenized in pieces (the tokenizer truncates at 512 tokens)
 _LOAD_ERRORS = (OSError, ort_errors.Fail, ort_errors.InvalidArgument, ort_errors.InvalidGraph,
                 ort_errors.InvalidProtobuf, ort_errors.NoSuchFile, ort_errors.RuntimeException)
 
@@ -83,11 +82,11 @@ class Reader:
     def read(self, question: str, passages: Sequence[tuple[str, str]]) -> list[Verdict]:
         """A :class:`Verdict` for each ``(context, text)`` passage: ``context`` is its document
         title and headings, ``text`` the passage itself (spans are offsets into it)."""
-        asked = self._spans(question)
+        asked = encode_text(self.tokens, question)
         windows, owners, offsets = [], [], []
         for number, (context, text) in enumerate(passages):
             composed, offset = compose(context, text)
-            for window in cut(asked, self._spans(composed)):
+            for window in cut(asked, encode_text(self.tokens, composed)):
                 windows.append(window)
                 owners.append(number)
                 offsets.append(offset)
@@ -113,17 +112,6 @@ class Reader:
             if lead > best[0]:
                 best = (lead, (first - low, last - low))
         return Verdict(max(logit for logit, _ in found), best[0], best[1], tuple(output for _, output in found))
-
-    def _spans(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids and character spans of ``text``, tokenized in pieces of at most
-        ``CHUNK_CHARACTERS`` so that nothing is truncated."""
-        pieces = [text[i:i + CHUNK_CHARACTERS] for i in range(0, len(text), CHUNK_CHARACTERS)] or [""]
-        ids, spans = [], []
-        for begin, (piece_ids, piece_spans) in zip(range(0, max(len(text), 1), CHUNK_CHARACTERS),
-                                                   self.tokens.encode_spans(pieces)):
-            ids.append(piece_ids)
-            spans.append(piece_spans + begin)
-        return np.concatenate(ids), np.concatenate(spans)
 
 
 def load_reader(encoder_folder: Path, tokens: TokenIds, embeddings: WordEmbeddings, home: Path,

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from embeddings.trimmed_tokenizer import TokenIds
 
 MAX_TOKENS = 192  # per window, special tokens included
 QUESTION_TOKENS = 40  # a longer question keeps its first tokens
 STRIDE = 96  # context tokens between the starts of two windows
 CLS_ID, PAD_ID, SEP_ID = 0, 1, 2  # XLM-R's <s>, <pad>, </s>
+CHUNK_CHARACTERS = 400  # a longer text is tokenized in pieces (the encoder's tokenizer truncates at 512 tokens)
 
 # text -> (token ids, character spans): ``tokenizers`` encodings without special tokens
 Encode = Callable[[str], tuple[np.ndarray, np.ndarray]]
@@ -35,6 +40,18 @@ class Window:
         """The context characters the window covers."""
         inside = self.spans[self.context_from:-1]
         return int(inside[0, 0]), int(inside[-1, 1])
+
+
+def encode_text(tokens: TokenIds, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and character spans of ``text`` (see :data:`Encode`), tokenized in pieces of at
+    most ``CHUNK_CHARACTERS`` so that nothing is truncated."""
+    pieces = [text[i:i + CHUNK_CHARACTERS] for i in range(0, len(text), CHUNK_CHARACTERS)] or [""]
+    ids, spans = [], []
+    for begin, (piece_ids, piece_spans) in zip(range(0, max(len(text), 1), CHUNK_CHARACTERS),
+                                               tokens.encode_spans(pieces)):
+        ids.append(piece_ids)
+        spans.append(piece_spans + begin)
+    return np.concatenate(ids), np.concatenate(spans)
 
 
 def cut(question: tuple[np.ndarray, np.ndarray], context: tuple[np.ndarray, np.ndarray],
