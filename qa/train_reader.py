@@ -7,7 +7,8 @@ head on the answer) and negatives (answer head 0): a window of its own paragraph
 answer, its paragraph with the answering sentence taken out (the near miss: same subject, same
 words, no answer), a window of another paragraph of its article (same subject, other facts), and a
 window of the paragraph of another article nearest to it by BM25 (what a question whose article is
-absent meets). ``--init`` continues from earlier weights (the shipped ones are two runs: see
+absent meets). A share of the training questions (``--keywords``) is asked in keyword form, as
+users type a search (``keyword_form``). ``--init`` continues from earlier weights (the shipped ones are two runs: see
 ``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
 log line every ``--log-every`` steps, validation figures at every checkpoint, and writes
 checkpoints.
@@ -16,10 +17,12 @@ checkpoints.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import math
 import random
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +38,14 @@ from embeddings.trimmed_tokenizer import TokenIds
 from qa.answers.reader.model import base_reader, load_weights, save_weights
 from qa.answers.reader.windows import Encode, Window, batch, best_span, compose, cut, encode_text, null_score
 from qa.documents.structure import split_sentences
+from qa.language.textnorm import STOPWORDS, base_jieba, normalize
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
 TRAIN_FILES = ("DRCD_dev.json", "cmrc2018_trial.json")
 WEIGHTS = Path(__file__).with_name("answers") / "reader" / "weights.safetensors"
 VALIDATION_ARTICLES = 20
 SEED = 0
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,21 @@ def validation_sources(data: Path = DATA) -> set[str]:
     articles, _, held = training_data(data, opencc.OpenCC("t2s"), random.Random(SEED))
     drcd = json.loads((data / TRAIN_FILES[0]).read_text(encoding="utf-8"))["data"]
     return {f"{drcd[i].get('id', i)}.txt" for i in held}
+
+
+def keyword_form(question: str) -> str:
+    """``question`` as a keyword search: its jieba words without function and question words or
+    punctuation, space-separated (凤岗办事处有多少名员工？ -> 凤岗 办事处 员工); empty when none is left."""
+    return " ".join(w for w in base_jieba().cut(question) if _WORD.search(w) and normalize(w) not in STOPWORDS)
+
+
+def in_keyword_form(questions: list[Question], share: float, rng: random.Random) -> list[Question]:
+    """``questions`` with about ``share`` of them asked in :func:`keyword_form` (where any word is left)."""
+    asked = []
+    for question in questions:
+        keywords = keyword_form(question.text) if rng.random() < share else ""
+        asked.append(dataclasses.replace(question, text=keywords) if keywords else question)
+    return asked
 
 
 def bigrams(text: str) -> list[str]:
@@ -240,6 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--validate-every", type=int, default=300)
     parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--checkpoint-every", type=int, default=100)
+    parser.add_argument("--keywords", type=float, default=0.0,
+                        help="share of the training questions asked in keyword form (run 3: 0.3)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -250,13 +272,18 @@ def main(argv: list[str] | None = None) -> None:
     articles, questions, held = training_data(args.data, convert, rng)
     paragraphs = [article[1] for article in articles]
     neighbours = nearest_other_article(questions, paragraphs, convert)
+    asked = [kept if kept.article in held else changed  # validation stays comparable between runs
+             for kept, changed in zip(questions, in_keyword_form(questions, args.keywords, random.Random(SEED + 1)))]
+    keyword_questions = sum(a != q for a, q in zip(asked, questions))
+    questions = asked
     folder = Path(resolve_model(None))
     tokens = TokenIds(lambda: Tokenizer.from_file(str(folder / "tokenizer.json")))
     encode = functools.lru_cache(maxsize=None)(functools.partial(encode_text, tokens))  # texts repeat
     train, valid = [], []
     for question, neighbour in zip(questions, neighbours):
         (valid if question.article in held else train).extend(examples_for(question, paragraphs, neighbour, encode, rng))
-    print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions; "
+    print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions "
+          f"({keyword_questions} in keyword form); "
           f"training windows {len(train)} ({sum(e.answers for e in train)} answering), "
           f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles)",
           flush=True)

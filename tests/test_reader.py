@@ -7,6 +7,7 @@ import pytest
 from conftest import DEV_GOLD
 
 from qa.answers.reader.runtime import EXPORT_FOLDER, WEIGHTS, load_reader
+from qa.documents.passages import passage_context
 
 FENGGANG = ("广东东莞检验检疫局凤岗办事处是全国业务量最大的办事处之一，是广东检验检疫局首批全国青年文明号之一。"
             "现有员工88人，承担着年均40多万批次和辖区3200多家外贸企业的检验检疫监管任务；"
@@ -46,6 +47,26 @@ def test_the_answering_passage_outranks_another_and_its_span_holds_the_number(re
 def test_a_traditional_question_finds_the_same_sentence(reader):
     (verdict,) = reader.read("鳳崗辦事處有多少名員工？", [("凤岗办党支部", FENGGANG)])
     assert FENGGANG.index("现有员工") <= verdict.span[0] < FENGGANG.index("；")
+
+
+def test_a_question_and_a_passage_are_read_in_simplified_characters(reader):
+    (simplified,) = reader.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG)])
+    (traditional,) = reader.read("鳳崗辦事處有多少名員工？", [("鳳崗辦黨支部", FENGGANG)])
+    assert traditional.logit == pytest.approx(simplified.logit) and traditional.span == simplified.span
+    written = "現有員工88人，承擔著年均40多萬批次的檢驗檢疫監管任務。"  # a traditional report keeps its offsets
+    (verdict,) = reader.read("凤岗办事处有多少名员工？", [("", written)])
+    assert "88" in written[verdict.span[0]:verdict.span[1]]
+
+
+def test_an_english_question_is_read_as_the_reports_words_for_it(assistant):
+    question = "How many employees does the Fenggang office have?"
+    answerer, glossary = assistant.answerer, assistant.retriever.glossary
+    indices = tuple(c.passage_index for c in assistant.retriever.search(question, 2))
+    english = answerer.verdicts(question, indices)
+    chinese = answerer.reader.read(glossary.chinese_text(question), [
+        (" ".join(passage_context(p.document, p.paragraph)), p.paragraph.text)
+        for p in (assistant.library.passages[i] for i in indices)])
+    assert [english[i].logit for i in indices] == pytest.approx([verdict.logit for verdict in chinese])
 
 
 def test_a_passage_longer_than_one_window_is_read_to_its_end(reader):

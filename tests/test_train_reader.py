@@ -1,8 +1,11 @@
-"""The reader's training examples: the near miss is its paragraph without the answering sentence."""
+"""The reader's training examples: the near miss is its paragraph without the answering sentence;
+some questions are asked as keyword searches."""
 
 from __future__ import annotations
 
-from qa.train_reader import Question, without_answer
+import random
+
+from qa.train_reader import Question, in_keyword_form, keyword_form, without_answer
 
 PARAGRAPH = "史特拉斯堡位於法國東部。該市人口在19世紀增長了三倍，達到15萬人。其後工業得到發展。"
 
@@ -20,3 +23,18 @@ def test_no_near_miss_when_the_answer_is_stated_again_or_nothing_is_left():
     assert without_answer(repeated, Question("？", "19世紀", repeated.index("19世紀"), 0, 0)) == ""
     alone = "該市人口在19世紀增長了三倍。"
     assert without_answer(alone, Question("？", "19世紀", alone.index("19世紀"), 0, 0)) == ""
+
+
+def test_the_keyword_form_keeps_the_words_that_carry_the_topic():
+    assert keyword_form("凤岗办事处有多少名员工？") == "凤岗 办事处 员工"
+    assert keyword_form("人口在哪個世紀增長了三倍？").split()[:2] == ["人口", "世紀"]
+    assert keyword_form("是什么？") == ""
+
+
+def test_about_the_share_asked_is_turned_into_keywords_and_the_rest_stays():
+    questions = [_question("19世紀")] * 400 + [Question("是什么？", "19世紀", 0, 0, 0)]
+    asked = in_keyword_form(questions, 0.3, random.Random(0))
+    changed = [a for a, q in zip(asked, questions) if a != q]
+    assert 90 <= len(changed) <= 150 and all(a.text == "人口 世紀 增長 三倍" for a in changed)
+    assert asked[-1] == questions[-1]  # nothing left to ask with
+    assert all(a.answer == q.answer and a.start == q.start for a, q in zip(asked, questions))

@@ -73,12 +73,13 @@ class Answerer:
 
     def _verdicts(self, question: str, indices: tuple[int, ...]) -> dict[int, Verdict]:
         """The reader's verdicts on the first ``READ_DEPTH`` of passages ``indices``, by passage
-        index (cached: judging and highlighting share them); none without a reader."""
+        index (cached: judging and highlighting share them); none without a reader. It reads the
+        question as the checks do: an English one as the report's words for it (a keyword search)."""
         if self.reader is None:
             return {}
         read = indices[:READ_DEPTH]
         passages = [self.library.passages[i] for i in read]
-        found = self.reader.read(question, [(" ".join(passage_context(p.document, p.paragraph)), p.paragraph.text)
+        found = self.reader.read(self.read(question).text, [(" ".join(passage_context(p.document, p.paragraph)), p.paragraph.text)
                                             for p in passages])
         return dict(zip(read, found))
 

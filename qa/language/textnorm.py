@@ -46,6 +46,18 @@ def base_jieba() -> jieba.Tokenizer:
 
 
 @functools.lru_cache(maxsize=16384)
+def simplified(text: str) -> str:
+    """``text`` in simplified characters (OpenCC t2s); the length may change."""
+    return _converter().convert(text)
+
+
+def simplified_in_place(text: str) -> str:
+    """``text`` in simplified characters when that keeps every character where it was (almost
+    always: t2s maps character to character), else ``text`` as it is."""
+    converted = _converter().convert(text)
+    return converted if len(converted) == len(text) else text
+
+
 def normalize(text: str) -> str:
     """Simplified characters, half-width forms, lower case (cached: the answer step normalizes
     the same sentences and headings for every question)."""

@@ -25,6 +25,7 @@ from embeddings.trimmed_tokenizer import TokenIds
 from embeddings.word_embeddings import WORD_EMBEDDINGS_INPUT, WordEmbeddings
 from qa.answers.reader.export import FORMAT, export_reader
 from qa.answers.reader.windows import Window, batch, best_span, compose, cut, encode_text, null_score
+from qa.language.textnorm import simplified, simplified_in_place
 
 WEIGHTS = Path(__file__).with_name("weights.safetensors")
 EXPORT_FOLDER = "models/reader"
@@ -81,11 +82,15 @@ class Reader:
 
     def read(self, question: str, passages: Sequence[tuple[str, str]]) -> list[Verdict]:
         """A :class:`Verdict` for each ``(context, text)`` passage: ``context`` is its document
-        title and headings, ``text`` the passage itself (spans are offsets into it)."""
-        asked = encode_text(self.tokens, question)
+        title and headings, ``text`` the passage itself (spans are offsets into it).
+
+        Everything is read in simplified characters: the reader was trained on questions and
+        passages in one script, and reads a traditional question of a simplified report poorly.
+        """
+        asked = encode_text(self.tokens, simplified(question))
         windows, owners, offsets = [], [], []
         for number, (context, text) in enumerate(passages):
-            composed, offset = compose(context, text)
+            composed, offset = compose(simplified(context), simplified_in_place(text))
             for window in cut(asked, encode_text(self.tokens, composed)):
                 windows.append(window)
                 owners.append(number)
