@@ -192,16 +192,6 @@ def test_common_words_weigh_less_than_the_fact_asked_about():
     assert term_weights(["2020"], tag("海淀局2020年有什么计划"), lambda t: 1.0)["2020"] == specificity("2020")
 
 
-def test_a_missing_term_earns_partial_credit_for_a_word_sharing_characters():
-    from qa.answers.features import by_character, morpheme_credit
-
-    assert morpheme_credit("费用", by_character(["收费", "企业"])) == 0.5
-    assert morpheme_credit("执法车", by_character(["执法"])) == pytest.approx(2 / 3)
-    assert morpheme_credit("局长", by_character(["局", "长"])) == 0.0  # single characters never count
-    assert morpheme_credit("预算", by_character(["企业"])) == 0.0
-    assert morpheme_credit("cnas", by_character(["cnas文件"])) == 0.0  # Latin letters never count
-
-
 def test_abbreviation_of_adjacent_question_words_counts_as_present():
     from qa.answers.features import abbreviated_terms
 

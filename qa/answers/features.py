@@ -30,13 +30,10 @@ if TYPE_CHECKING:
 
 EVIDENCE_FEATURES = (
     "exact",  # weighted share of key terms the passage (with its headings) states
-    "morpheme",  # ... of the others, half-stated by a word sharing characters (费用 ~ 收费)
     "two_terms",  # the passage states two key terms (or all, when fewer): one word is a coincidence
     "names",  # it names every place, person and organisation the question names
     "year_absent",  # the question names a year the library never mentions
-    "focus",  # it names the asked-for noun (员工 in 多少名员工), when there is one
     "checked",  # the asked-for kind can be recognised (a quantity, a date, a place, a named role's holder, a reason, a means)
-    "kind",  # it holds an answer of the asked-for kind (always, when the kind cannot be recognised)
     "attribute",  # it states the asked-for attribute of the asked-for noun (员工88人, 局长…赵金生)
     "english",  # the question is in English
     "cosine",  # cosine of its sentence closest to the question
@@ -50,7 +47,6 @@ RETRIEVAL_FEATURES = (
     "reader_gap",  # the reader's lead minus the best one among the candidates
 )
 FEATURES = EVIDENCE_FEATURES + RETRIEVAL_FEATURES
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON, QType.REASON, QType.MANNER)
 _KIND_NAMES = {QType.QUANTITY: "数量", QType.TIME: "时间", QType.PLACE: "地点", QType.PERSON: "人名",
                QType.REASON: "原因", QType.MANNER: "做法"}
@@ -108,17 +104,6 @@ def by_character(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
             for char in set(word):
                 index.setdefault(char, set()).add(word)
     return {char: tuple(sorted(found)) for char, found in index.items()}
-
-
-def morpheme_credit(term: str, words: dict[str, tuple[str, ...]]) -> float:
-    """Partial credit for a term the passage lacks but paraphrases with a shared character:
-    the best share of characters in common with one of its words, given :func:`by_character`
-    (费用 ~ 收费 0.5, 执法车 ~ 执法 0.67). Chinese terms only: Latin letters in common mean nothing."""
-    if not _HAN.search(term):
-        return 0.0
-    letters = set(term)
-    sharing = {word for char in letters for word in words.get(char, ())}
-    return max((len(letters & set(w)) / max(len(term), len(w)) for w in sharing), default=0.0)
 
 
 # --- the asked-for answer ----------------------------------------------------------------------
@@ -234,34 +219,29 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
     cosines = context.sentence_cosines(question, item)
     words = context.words(index)
     by_synonym = {t: max(reading.synonyms_in(t, passage).values(), default=0.0) for t in missing}
-    by_morpheme = {t: max(morpheme_credit(form, words) for form in reading.forms[t]) for t in missing}
     heading = item.section.heading
     normalized_heading = normalize(heading)
     anchors = [t for t in weights if not reading.states(t, normalized_heading)]
     known = reading.text + heading
     sentences = normalized_sentences(item.paragraph)
     is_checked = checked(reading.kind)
-    kind = not is_checked or kind_found(reading, sentences, known, anchors)
     events = [form for event in reading.events if event in anchors for form in _event_forms(reading, event, words)]
     attribute = not is_checked or attribute_found(reading, sentences, known, anchors, events, context.text)
     missing_names = [name for name in reading.names if not names(name, passage)]
     unstated = [t for t in missing if by_synonym[t] == 0.0]
     features = {
         "exact": 1.0 - sum(weights[t] for t in missing) / total,
-        "focus": float(not reading.focus or any(word in passage for word in reading.focus)),
-        "morpheme": sum(weights[t] * by_morpheme[t] for t in missing) / total,
         "two_terms": float(len(weights) - len(missing) >= min(MIN_TERMS_STATED, len(weights))),
         "names": float(not missing_names),
         "checked": float(is_checked),
-        "kind": float(kind),
         "attribute": float(attribute),
         "cosine": float(cosines.max()) if cosines is not None and len(cosines) else 0.0,
     }
     years = [t for t in unstated if qtype.years(t) == [t] and t not in in_library]
-    if missing_names:
-        gap = f"最相关的段落没有提到：{missing_names[0]}"
-    elif years:
+    if years:  # the whole library lacks it: the plainest reason
         gap = f"报告中没有提到：{years[0]}年"
+    elif missing_names:
+        gap = f"最相关的段落没有提到：{missing_names[0]}"
     elif not attribute:
         gap = f"最相关的段落没有给出：{missing_attribute(reading)}"
     elif unstated:
