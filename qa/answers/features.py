@@ -241,7 +241,8 @@ def _passage_evidence(question: str, reading: Reading, candidate: Candidate, con
     if years:  # the whole library lacks it: the plainest reason
         gap = f"报告中没有提到：{years[0]}年"
     elif missing_names:
-        gap = f"最相关的段落没有提到：{missing_names[0]}"
+        where = "最相关的段落" if names(missing_names[0], context.text) else "报告中"
+        gap = f"{where}没有提到：{missing_names[0]}"
     elif not attribute:
         gap = f"最相关的段落没有给出：{missing_attribute(reading)}"
     elif unstated:
