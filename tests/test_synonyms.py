@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from qa.language.synonyms import NEAR, RELATED, SYNONYM, Thesaurus, size_factor, thesaurus
@@ -37,11 +35,9 @@ def test_large_groups_pass_on_less_closeness():
     assert 0 < size_factor(28) < size_factor(12) < 1.0
 
 
-def test_the_shipped_thesaurus_links_paraphrases_and_reads_fast():
+def test_the_shipped_thesaurus_links_paraphrases():
     thesaurus.cache_clear()
-    start = time.perf_counter()
     shipped = thesaurus()
-    assert time.perf_counter() - start < 2.0
     assert len(shipped.codes) > 70_000
     assert shipped.related("职工")["员工"] == SYNONYM  # a two-word group of synonyms
     assert 0 < shipped.related("春节")["除夕"] < shipped.related("职工")["员工"]
