@@ -12,7 +12,10 @@ encoder (hybrid) and without one (bm25):
 - the answer model, over the evidence features alone: positive for a candidate that holds the
   evidence, negative for every candidate of an unanswerable question;
 - the sentence model, over the sentences of the answering passage and their unit features
-  (:mod:`qa.answers.highlight`): positive for a sentence that holds the evidence.
+  (:mod:`qa.answers.highlight`): its weights make the sentences that hold the evidence the
+  likeliest of their passage (a conditional logit: the highlight is the passage's best sentence),
+  then a logistic regression on that score sets its scale and bias, so that a sentence's logit is
+  its own log-odds of holding the evidence.
 
 A question counts as answered when its first candidate's answer log-odds reach a threshold chosen
 by leave-one-set-out cross-validation.
@@ -145,9 +148,35 @@ def fit_both(examples: Sequence[Example]) -> Fitted:
     weights = set_weights(examples)
     answer_weights = [np.full(len(labels), weight) for labels, weight in zip(answer_labels, weights)]
     read = [e for e in examples if e.units is not None]
-    highlight = fit_linear(np.concatenate([e.units for e in read]), np.concatenate([e.unit_labels for e in read]))
+    highlight = fit_choice([e.units for e in read], [e.unit_labels for e in read])
     answer = fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels), np.concatenate(answer_weights))
     return Fitted(rank, answer, highlight)
+
+
+def fit_choice(groups: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
+    """Weights and bias over the rows of each group (a passage's sentences) that make its positive
+    rows the likeliest of the group: a conditional logit (softmax within each group, L2 as in
+    :func:`fit_linear`, on standardized features; groups without a positive row are left out),
+    scaled and offset by a logistic regression of every row's label on its score."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    scale = np.concatenate(groups).std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    chosen = [(x / scale, y.astype(bool)) for x, y in zip(groups, labels) if y.any()]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = w @ w / (2 * REGULARIZATION), w / REGULARIZATION
+        for x, positive in chosen:
+            scores = x @ w
+            every, held = logsumexp(scores), logsumexp(scores[positive])
+            total += every - held
+            gradient = gradient + x.T @ (np.exp(scores - every) - np.where(positive, np.exp(scores - held), 0.0))
+        return total, gradient
+
+    weights = minimize(loss, np.zeros(scale.size), jac=True, method="L-BFGS-B").x / scale
+    (slope,), bias = fit_linear(np.concatenate(groups) @ weights[:, None], np.concatenate(labels))
+    return slope * weights, bias
 
 
 def set_weights(examples: Sequence[Example]) -> np.ndarray:

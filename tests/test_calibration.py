@@ -50,6 +50,23 @@ def test_weights_on_raw_features_give_the_fitted_log_odds():
     assert Linear(weights, bias).logit(x[0]) == pytest.approx(fitted.decision_function(scaler.transform(x[:1]))[0])
 
 
+def test_the_sentence_model_learns_what_chooses_a_sentence_within_its_passage():
+    rng = np.random.default_rng(2)
+    groups, labels = [], []
+    for size in [2] * 40 + [6] * 40:
+        answering = np.arange(size) == rng.integers(size)
+        chooses = np.where(answering, 0.0, -rng.uniform(0.5, 3.0, size))  # the answering sentence leads
+        groups.append(np.column_stack([chooses, rng.normal(size=size), np.full(size, float(size == 2))]))
+        labels.append(answering)
+    weights, bias = calibrate.fit_choice(groups, labels)
+    assert all(y[np.argmax(x @ weights + bias)] for x, y in zip(groups, labels))
+    # the third feature is the same for every sentence of a passage: it cannot choose one, though a
+    # sentence-by-sentence fit would take it (short passages hold more answering sentences)
+    assert abs(weights[2]) < 1e-6 < calibrate.fit_linear(np.concatenate(groups), np.concatenate(labels))[0][2]
+    probabilities = 1 / (1 + np.exp(-(np.concatenate(groups) @ weights + bias)))
+    assert probabilities.mean() == pytest.approx(np.concatenate(labels).mean(), abs=0.02)  # log-odds of each
+
+
 def _example(group: str, answerable: bool, score: float) -> calibrate.Example:
     """Two candidates, the first one answering when the question is answerable; its passage's
     three sentences, the answering one stating most of the question."""
