@@ -45,9 +45,10 @@ from qa.language.question import clean_question
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 OUTSIDE_SET = "drcd_dev_held_out"
 ABSENT_ARTICLES = 100  # DRCD dev articles left out of the outside library: their questions are unanswerable
-OTHER_ARTICLES = 260  # articles the reader trained on, kept in the outside library as distractors: with the 20
-# it never trained on, a library as large as the DRCD test one (278), whose nearer neighbours an absent
-# article's question meets (at 80, the reader's log-odds of those questions sat about 1 lower)
+# Articles the reader trained on, kept in the outside library as distractors: with the 20 it never
+# trained on, a library as large as the DRCD test one (278), whose nearer neighbours an absent
+# article's question meets (with 80, those questions' reader log-odds sat about 1 lower).
+OTHER_ARTICLES = 260
 DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "unanswerable",
                 "independent_chinese", "independent_english", "independent_unanswerable", "blind_a", "blind_c")
 REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
@@ -140,8 +141,8 @@ def fit_linear(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = 
 def fit_both(examples: Sequence[Example]) -> Fitted:
     """The ranking model on every candidate (positive: it holds the evidence); the answer model on
     the candidates that hold the evidence (positive) and every candidate of the unanswerable
-    questions (negative); the sentence model on the sentences of each answering passage
-    (positive: the sentence holds the evidence)."""
+    questions (negative); the sentence model on the sentences of each answering passage, as a
+    choice of the ones that hold the evidence (:func:`fit_choice`)."""
     rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
     answer_rows = [e.features[e.labels | (not e.answerable)][:, ANSWER_COLUMNS] for e in examples]
     answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
