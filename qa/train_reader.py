@@ -8,7 +8,7 @@ answer, its paragraph with the answering sentence taken out (the near miss: same
 words, no answer), a window of another paragraph of its article (same subject, other facts), and a
 window of the paragraph of another article nearest to it by BM25 (what a question whose article is
 absent meets). A share of the training questions (``--keywords``) is asked in keyword form, as
-users type a search (``keyword_form``). ``--init`` continues from earlier weights (the shipped ones are two runs: see
+users type a search (``keyword_form``). ``--init`` continues from earlier weights (the shipped ones are three runs: see
 ``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
 log line every ``--log-every`` steps, validation figures at every checkpoint, and writes
 checkpoints.
@@ -35,7 +35,7 @@ from tokenizers import Tokenizer
 
 from embeddings.models import resolve_model
 from embeddings.trimmed_tokenizer import TokenIds
-from qa.answers.reader.model import base_reader, load_weights, save_weights
+from qa.answers.reader.model import LAYERS, base_reader, load_weights, save_weights
 from qa.answers.reader.windows import Encode, Window, batch, best_span, compose, cut, encode_text, null_score
 from qa.documents.structure import split_sentences
 from qa.language.textnorm import STOPWORDS, base_jieba, normalize
@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--keywords", type=float, default=0.0,
                         help="share of the training questions asked in keyword form (run 3: 0.3)")
+    parser.add_argument("--layers", type=int, default=LAYERS, help="the first layers of e5-small the reader keeps")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -288,7 +289,9 @@ def main(argv: list[str] | None = None) -> None:
           f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles)",
           flush=True)
 
-    model = base_reader(folder) if args.init is None else load_weights(base_reader(folder), args.init)
+    model = base_reader(folder, args.layers)
+    if args.init is not None:
+        model = load_weights(model, args.init)
     model.train()
     if args.init is not None:
         print(f"validation of {args.init}: {validate(model, valid)}", flush=True)
