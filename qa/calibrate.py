@@ -162,8 +162,8 @@ def fit_choice(groups: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> tu
     from scipy.optimize import minimize
     from scipy.special import logsumexp
 
-    scale = np.concatenate(groups).std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
+    rows = np.concatenate(groups)
+    scale = np.where(rows.std(axis=0) > 0, rows.std(axis=0), 1.0)
     chosen = [(x / scale, y.astype(bool)) for x, y in zip(groups, labels) if y.any()]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -172,11 +172,11 @@ def fit_choice(groups: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> tu
             scores = x @ w
             every, held = logsumexp(scores), logsumexp(scores[positive])
             total += every - held
-            gradient = gradient + x.T @ (np.exp(scores - every) - np.where(positive, np.exp(scores - held), 0.0))
+            gradient += x.T @ (np.exp(scores - every) - np.where(positive, np.exp(scores - held), 0.0))
         return total, gradient
 
     weights = minimize(loss, np.zeros(scale.size), jac=True, method="L-BFGS-B").x / scale
-    (slope,), bias = fit_linear(np.concatenate(groups) @ weights[:, None], np.concatenate(labels))
+    (slope,), bias = fit_linear(rows @ weights[:, None], np.concatenate(labels))
     return slope * weights, bias
 
 
