@@ -247,7 +247,7 @@ def _auc(scored: list[tuple[float, bool]]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m qa.train_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file written at the end")
+    parser.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file written at the end (int8 matrices, as shipped)")
     parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
     parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
     parser.add_argument("--stop-at", type=int, default=1100,
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
                 save_weights(model, args.checkpoints / "latest.safetensors")
                 if step % args.validate_every == 0 or step == stop:
                     print(f"validation at step {step}: {validate(model, valid)}", flush=True)
-    save_weights(model, args.out)
+    save_weights(model, args.out, int8=True)
     print(f"trained in {(time.monotonic() - began) / 60:.1f} min -> {args.out}", flush=True)
 
 

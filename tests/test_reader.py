@@ -26,15 +26,19 @@ def reader(assistant, reader_home):
     return load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, reader_home)
 
 
-def test_the_shipped_weights_are_small_fp16_layers_without_the_shared_embeddings():
+def test_the_shipped_weights_are_small_int8_layers_without_the_shared_embeddings():
     from safetensors import safe_open
+
+    from qa.answers.reader.model import LAYERS, SCALE_SUFFIX
 
     assert WEIGHTS.stat().st_size <= 40 * 1024 * 1024
     with safe_open(str(WEIGHTS), framework="numpy") as weights:
-        names = list(weights.keys())
-        assert {str(weights.get_tensor(name).dtype) for name in names} == {"float16"}
-    assert not any("word_embeddings" in name for name in names)
-    assert {"answer.weight", "span.weight"} <= set(names)
+        assert int(weights.metadata()["layers"]) == LAYERS
+        dtypes = {name: str(weights.get_tensor(name).dtype) for name in weights.keys()}
+    matrices = [name for name in dtypes if name + SCALE_SUFFIX in dtypes]
+    assert len(matrices) == 6 * LAYERS and {dtypes[name] for name in matrices} == {"int8"}
+    assert dtypes["answer.weight"] == dtypes["span.weight"] == "float16"
+    assert not any("word_embeddings" in name for name in dtypes)
 
 
 def test_the_answering_passage_outranks_another_and_its_span_holds_the_number(reader):
@@ -103,11 +107,13 @@ def test_a_damaged_export_is_made_again(assistant, tmp_path):
 def test_the_export_multiplies_by_its_weights_in_int8(reader, reader_home):
     import onnx
 
+    from qa.answers.reader.model import LAYERS
+
     (export,) = (reader_home / EXPORT_FOLDER).glob("*/reader.onnx")
     operators = [node.op_type for node in onnx.load(str(export)).graph.node]
     # six weight matrices a layer (query, key, value, attention output, two feed-forward) and the span head;
     # what stays MatMul multiplies activations by activations (attention scores, their weighted sum)
-    assert operators.count("MatMulInteger") >= 6 * 6 + 1 and operators.count("MatMul") <= 2 * 6
+    assert operators.count("MatMulInteger") >= 6 * LAYERS + 1 and operators.count("MatMul") <= 2 * LAYERS
 
 
 def test_answered_top_passages_carry_a_short_span_inside_a_highlight(assistant):

@@ -1,7 +1,7 @@
 """The trained reader at answer time, through onnxruntime: for each candidate passage, the
 log-odds that it answers the question and the short answer span it holds.
 
-The weights ship in ``weights.safetensors`` beside this file (layers and heads, fp16); the
+The weights ship in ``weights.safetensors`` beside this file (layers in int8, heads in fp16); the
 first use exports them (int8, see :mod:`qa.answers.reader.export`) to
 ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``, and a missing or
 damaged export is made again. Windows are cut as in training (see
