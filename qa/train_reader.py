@@ -247,7 +247,8 @@ def _auc(scored: list[tuple[float, bool]]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m qa.train_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=WEIGHTS, help="the weights file written at the end (int8 matrices, as shipped)")
+    parser.add_argument("--out", type=Path, default=WEIGHTS,
+                        help="the weights file written at the end (int8 matrices, as shipped)")
     parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
     parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
     parser.add_argument("--stop-at", type=int, default=1100,
