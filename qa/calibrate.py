@@ -163,7 +163,8 @@ def fit_choice(groups: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> tu
     from scipy.special import logsumexp
 
     rows = np.concatenate(groups)
-    scale = np.where(rows.std(axis=0) > 0, rows.std(axis=0), 1.0)
+    spread = rows.std(axis=0)
+    scale = np.where(spread > 0, spread, 1.0)
     chosen = [(x / scale, y.astype(bool)) for x, y in zip(groups, labels) if y.any()]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:

@@ -6,7 +6,8 @@ import torch
 from safetensors import safe_open
 from transformers import BertConfig, BertModel
 
-from qa.answers.reader.model import SCALE_SUFFIX, SHARED_PREFIX, ReaderModel, load_weights, save_weights
+from qa.answers.reader.model import (QUANTIZED_PREFIX, SCALE_SUFFIX, SHARED_PREFIX, ReaderModel, load_weights,
+                                     save_weights)
 
 
 def _tiny_reader(seed: int) -> ReaderModel:
@@ -23,7 +24,7 @@ def test_int8_weights_store_layer_matrices_as_int8_rows_and_read_back_within_hal
         dtypes = {name: stored.get_tensor(name).dtype for name in stored.keys()}
         scales = {name: stored.get_tensor(name) for name in stored.keys() if name.endswith(SCALE_SUFFIX)}
     matrices = [name for name, value in model.state_dict().items()
-                if name.startswith("bert.encoder.") and value.dim() == 2]
+                if name.startswith(QUANTIZED_PREFIX) and value.dim() == 2]
     assert matrices and {dtypes[name] for name in matrices} == {torch.int8}
     assert {dtypes[name + SCALE_SUFFIX] for name in matrices} == {torch.float32}
     assert dtypes["answer.weight"] == dtypes["span.weight"] == torch.float16

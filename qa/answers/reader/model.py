@@ -15,6 +15,7 @@ from transformers import BertModel
 
 LAYERS = 12  # all of e5-small's layers: the first 6 learn far slower and choose sentences worse (see READER.md)
 SHARED_PREFIX = "bert.embeddings."  # weights that stay the encoder's, never shipped
+QUANTIZED_PREFIX = "bert.encoder."  # the transformer layers, whose matrices an int8 file stores in int8
 SCALE_SUFFIX = "@scale"  # beside an int8 matrix: its rows' fp32 scales
 
 
@@ -54,7 +55,7 @@ def save_weights(model: ReaderModel, path: Path, int8: bool = False) -> None:
         if name.startswith(SHARED_PREFIX):
             continue
         value = value.detach().float()
-        if int8 and value.dim() == 2 and name.startswith("bert."):
+        if int8 and value.dim() == 2 and name.startswith(QUANTIZED_PREFIX):
             scale = value.abs().amax(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float32).tiny) / 127
             tensors[name] = torch.round(value / scale).clamp(-127, 127).to(torch.int8).contiguous()
             tensors[name + SCALE_SUFFIX] = scale.squeeze(1).contiguous()
@@ -68,15 +69,19 @@ def load_weights(model: ReaderModel, weights: Path) -> ReaderModel:
     """``model`` with the layers and heads of ``weights`` (fp16 or int8, as :func:`save_weights`
     writes them)."""
     stored = load_file(str(weights))
-    tensors = {name: value.to(torch.float32) for name, value in stored.items() if not name.endswith(SCALE_SUFFIX)}
-    for name, value in tensors.items():
-        if name + SCALE_SUFFIX in stored:
-            value *= stored[name + SCALE_SUFFIX].unsqueeze(1)
+    tensors = {name: _dequantized(stored, name) for name in stored if not name.endswith(SCALE_SUFFIX)}
     missing, unexpected = model.load_state_dict(tensors, strict=False)
     missing = [name for name in missing if not name.startswith(SHARED_PREFIX)]
     if missing or unexpected:
         raise ValueError(f"{weights}: not reader weights (missing {missing[:3]}, unexpected {unexpected[:3]})")
     return model
+
+
+def _dequantized(stored: dict[str, torch.Tensor], name: str) -> torch.Tensor:
+    """Tensor ``name`` of a weights file in fp32: an int8 matrix times its rows' scales."""
+    value = stored[name].to(torch.float32)
+    scale = stored.get(name + SCALE_SUFFIX)
+    return value if scale is None else value * scale.unsqueeze(1)
 
 
 def trained_reader(encoder_folder: Path, weights: Path) -> ReaderModel:
