@@ -1,8 +1,10 @@
 """Fit the answer models: ``python -m qa.calibrate [GOLD.jsonl ...] [--ablate]``.
 
 Every question of the gold sets (default: the question sets in ``tests/data``, asked of the
-shipped report, and an outside library: DRCD dev articles the reader never trained on, with
-questions whose article is absent) is retrieved as at answer time and each of its candidates
+shipped report; near misses: copies of the report without the sentences that answer some of
+those questions, which they then ask, unanswerable (:mod:`qa.near_misses`); and an outside
+library: DRCD dev articles the reader never trained on, with questions whose article is absent)
+is retrieved as at answer time and each of its candidates
 gets its evidence features (:mod:`qa.answers.features`, the reader's among them). Three logistic
 regressions (scikit-learn, used here only) are fitted for each retrieval setting, with an
 encoder (hybrid) and without one (bm25):
@@ -41,9 +43,11 @@ from qa.answers.features import EVIDENCE_FEATURES, FEATURES, assess
 from qa.answers.highlight import UNIT_FEATURES, answer_units, unit_features
 from qa.evaluate import GoldQuestion, contains_evidence, read_gold
 from qa.language.question import clean_question
+from qa.near_misses import near_miss_reports
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 OUTSIDE_SET = "drcd_dev_held_out"
+NEAR_MISS_SET = "report_near_misses"
 ABSENT_ARTICLES = 100  # DRCD dev articles left out of the outside library: their questions are unanswerable
 # Articles the reader trained on, kept in the outside library as distractors: with the 20 it never
 # trained on, a library as large as the DRCD test one (278), whose nearer neighbours an absent
@@ -307,17 +311,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("gold", nargs="*", type=Path, help="gold .jsonl question sets (default: tests/data's sets)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the fitted models")
     parser.add_argument("--no-outside", action="store_true", help="leave out the outside library (DRCD dev)")
+    parser.add_argument("--no-near-misses", action="store_true", help="leave out the report's near misses")
     parser.add_argument("--ablate", action="store_true", help="also print the figures with each feature left out")
     args = parser.parse_args(argv)
     paths = args.gold or [DATA / f"{name}.jsonl" for name in DEFAULT_SETS]
     from embeddings import report_qa_home
     from qa import Assistant
+    from qa.assistant import default_report
+    from qa.documents.ingest import read_report
 
-    outside = [] if args.no_outside else [outside_library(report_qa_home())]
+    home = report_qa_home()
+    outside = [] if args.no_outside else [outside_library(home)]
+    near_misses = [] if args.no_near_misses else near_miss_reports(
+        read_report(default_report()), [q for path in paths for q in read_gold(path)], home / "calibration" / "near_misses")
     models, report = {}, {}
     for setting, retriever in MODES.items():
         assistant = Assistant(retriever=retriever)
         examples = [e for path in paths for e in collect(assistant, path.stem, read_gold(path))]
+        for folder, questions in near_misses:
+            examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), NEAR_MISS_SET, questions)
         for folder, questions in outside:
             examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), OUTSIDE_SET, questions)
         figures = nested(examples)
@@ -334,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
     data = {
         "command": "python -m qa.calibrate " + " ".join(path.name for path in paths)
-                   + (f" (+ {OUTSIDE_SET})" if outside else ""),
+                   + "".join(f" (+ {name})" for name, used in ((NEAR_MISS_SET, near_misses), (OUTSIDE_SET, outside)) if used),
                 "models": models,
         "out_of_fold": report,
     }

@@ -8,8 +8,10 @@ answer, its paragraph with the answering sentence taken out (the near miss: same
 words, no answer), a window of another paragraph of its article (same subject, other facts), and a
 window of the paragraph of another article nearest to it by BM25 (what a question whose article is
 absent meets). A share of the training questions (``--keywords``) is asked in keyword form, as
-users type a search (``keyword_form``). ``--init`` continues from earlier weights (the shipped ones are three runs: see
-``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
+users type a search (``keyword_form``). ``--report-questions`` adds gold questions about the
+shipped report, read and retrieved as at answer time (:mod:`qa.report_examples`; answer head
+only), and ``--report-validation`` checks the reader on others. ``--init`` continues from
+earlier weights (the shipped ones are several runs: see ``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
 log line every ``--log-every`` steps, validation figures at every checkpoint, and writes
 checkpoints.
 """
@@ -61,12 +63,14 @@ class Question:
 
 @dataclass(frozen=True)
 class Example:
-    """A window and its targets: whether it answers, and the answer's token positions (0, 0 if not)."""
+    """A window and its targets: whether it answers, and the answer's token positions (0, 0 if not);
+    ``span`` False when the span head does not learn from it (no short answer is known)."""
 
     window: Window
     answers: bool
     start: int
     end: int
+    span: bool = True
 
 
 def read_articles(path: Path, convert: opencc.OpenCC | None, rng: random.Random, article_base: int
@@ -193,18 +197,19 @@ def nearest_other_article(questions: list[Question], paragraphs: list[list[tuple
 
 
 def losses(model: torch.nn.Module, examples: list[Example]) -> torch.Tensor:
-    """Answer-head binary cross-entropy plus span cross-entropy over every window: the answer's
-    first and last tokens where it answers, ``<s>`` (no span) where it does not."""
+    """Answer-head binary cross-entropy plus span cross-entropy over the windows with a span target:
+    the answer's first and last tokens where it answers, ``<s>`` (no span) where it does not."""
     ids, mask = batch([e.window for e in examples])
     answer, start, end = model(torch.from_numpy(ids), torch.from_numpy(mask))
     target = torch.tensor([float(e.answers) for e in examples])
     allowed = torch.from_numpy(np.stack([_span_mask(e.window, ids.shape[1]) for e in examples]))
     starts = start.masked_fill(~allowed, -1e4)
     ends = end.masked_fill(~allowed, -1e4)
-    cross_entropy = torch.nn.functional.cross_entropy
+    spans = torch.tensor([float(e.span) for e in examples])
+    span_loss = (torch.nn.functional.cross_entropy(starts, torch.tensor([e.start for e in examples]), reduction="none")
+                 + torch.nn.functional.cross_entropy(ends, torch.tensor([e.end for e in examples]), reduction="none"))
     return (torch.nn.functional.binary_cross_entropy_with_logits(answer, target)
-            + 0.5 * (cross_entropy(starts, torch.tensor([e.start for e in examples]))
-                     + cross_entropy(ends, torch.tensor([e.end for e in examples]))))
+            + 0.5 * (span_loss * spans).sum() / spans.sum().clamp(min=1.0))
 
 
 def _span_mask(window: Window, width: int) -> np.ndarray:
@@ -229,11 +234,30 @@ def validate(model: torch.nn.Module, examples: list[Example]) -> dict[str, float
             score, first, last = best_span(example.window, start[row], end[row], (0, 1 << 30))
             head.append((float(answer[row]), example.answers))
             lead.append((score - null_score(start[row], end[row]), example.answers))
-            if example.answers:
+            if example.answers and example.span:
                 exact.append((first, last) == (int(example.window.spans[example.start, 0]),
                                                 int(example.window.spans[example.end, 1])))
     model.train()
     return {"auc_head": _auc(head), "auc_span": _auc(lead), "span_exact": float(np.mean(exact)) if exact else math.nan}
+
+
+def report_sets(paths: list[Path], encode: Encode, rng: random.Random) -> list[Example]:
+    """Answer-head windows of the gold questions in ``paths``, asked of the shipped report
+    (:func:`qa.report_examples.report_windows`); none without paths."""
+    if not paths:
+        return []
+    from qa import Assistant
+    from qa.evaluate import read_gold
+    from qa.report_examples import report_windows
+
+    questions = [q for path in paths for q in read_gold(path)]
+    return [Example(window, answers, 0, 0, span=False)
+            for window, answers in report_windows(Assistant(retriever="hybrid"), questions, encode, rng)]
+
+
+def report_figures(model: torch.nn.Module, examples: list[Example]) -> str:
+    """The answer head's AUC on report windows, as a suffix of a validation line (empty without any)."""
+    return f"; report auc_head {validate(model, examples)['auc_head']:.4f}" if examples else ""
 
 
 def _auc(scored: list[tuple[float, bool]]) -> float:
@@ -264,6 +288,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keywords", type=float, default=0.0,
                         help="share of the training questions asked in keyword form (run 3: 0.3)")
     parser.add_argument("--layers", type=int, default=LAYERS, help="the first layers of e5-small the reader keeps")
+    parser.add_argument("--report-questions", type=Path, nargs="*", default=[],
+                        help="gold .jsonl sets about the shipped report to train on")
+    parser.add_argument("--report-validation", type=Path, nargs="*", default=[],
+                        help="gold .jsonl sets about the shipped report to validate on")
+    parser.add_argument("--report-repeat", type=int, default=2, help="times each report window is trained on per epoch")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -284,18 +313,22 @@ def main(argv: list[str] | None = None) -> None:
     train, valid = [], []
     for question, neighbour in zip(questions, neighbours):
         (valid if question.article in held else train).extend(examples_for(question, paragraphs, neighbour, encode, rng))
+    report_train, report_valid = report_sets(args.report_questions, encode, rng), report_sets(args.report_validation, encode, rng)
+    train += report_train * args.report_repeat
     print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions "
           f"({keyword_questions} in keyword form); "
           f"training windows {len(train)} ({sum(e.answers for e in train)} answering), "
-          f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles)",
-          flush=True)
+          f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles); "
+          f"report windows {len(report_train)} ({sum(e.answers for e in report_train)} answering, "
+          f"trained {args.report_repeat}× an epoch), report validation {len(report_valid)} "
+          f"({sum(e.answers for e in report_valid)} answering)", flush=True)
 
     model = base_reader(folder, args.layers)
     if args.init is not None:
         model = load_weights(model, args.init)
     model.train()
     if args.init is not None:
-        print(f"validation of {args.init}: {validate(model, valid)}", flush=True)
+        print(f"validation of {args.init}: {validate(model, valid)}{report_figures(model, report_valid)}", flush=True)
     trainable = [p for p in model.parameters() if p.requires_grad]
     heads = [p for name, p in model.named_parameters() if p.requires_grad and not name.startswith("bert.")]
     layers = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith("bert.")]
@@ -339,7 +372,8 @@ def main(argv: list[str] | None = None) -> None:
                 save_weights(model, args.checkpoints / f"step{step:05d}.safetensors")
                 save_weights(model, args.checkpoints / "latest.safetensors")
                 if step % args.validate_every == 0 or step == stop:
-                    print(f"validation at step {step}: {validate(model, valid)}", flush=True)
+                    print(f"validation at step {step}: {validate(model, valid)}{report_figures(model, report_valid)}",
+                          flush=True)
     save_weights(model, args.out, int8=True)
     print(f"trained in {(time.monotonic() - began) / 60:.1f} min -> {args.out}", flush=True)
 
