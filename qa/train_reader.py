@@ -11,9 +11,9 @@ absent meets). A share of the training questions (``--keywords``) is asked in ke
 users type a search (``keyword_form``). ``--report-questions`` adds gold questions about the
 shipped report, read and retrieved as at answer time (:mod:`qa.report_examples`; answer head
 only), and ``--report-validation`` checks the reader on others. ``--init`` continues from
-earlier weights (the shipped ones are several runs: see ``READER.md``). Twenty DRCD dev articles are kept out for validation. Prints the data counts, a
-log line every ``--log-every`` steps, validation figures at every checkpoint, and writes
-checkpoints.
+earlier weights (the shipped ones are several runs: see ``READER.md``). Twenty DRCD dev
+articles are kept out for validation. Prints the data counts, a log line every ``--log-every``
+steps, validation figures at every checkpoint, and writes checkpoints.
 """
 
 from __future__ import annotations
