@@ -322,12 +322,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     home = report_qa_home()
     outside = [] if args.no_outside else [outside_library(home)]
+    gold = {path: read_gold(path) for path in paths}
     near_misses = [] if args.no_near_misses else near_miss_reports(
-        read_report(default_report()), [q for path in paths for q in read_gold(path)], home / "calibration" / "near_misses")
+        read_report(default_report()), [q for questions in gold.values() for q in questions],
+        home / "calibration" / "near_misses")
     models, report = {}, {}
     for setting, retriever in MODES.items():
         assistant = Assistant(retriever=retriever)
-        examples = [e for path in paths for e in collect(assistant, path.stem, read_gold(path))]
+        examples = [e for path, questions in gold.items() for e in collect(assistant, path.stem, questions)]
         for folder, questions in near_misses:
             examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), NEAR_MISS_SET, questions)
         for folder, questions in outside:

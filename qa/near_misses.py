@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from qa.documents.document import Document, Paragraph
+from qa.documents.document import Document, Paragraph, Sentence
 from qa.documents.readers.text import parse_report
 from qa.evaluate import GoldQuestion, contains_evidence
 
@@ -32,7 +32,7 @@ def answering_spans(paragraph: Paragraph, evidence: Sequence[str]) -> list[tuple
     return spans
 
 
-def _shortest_run(sentences: list, evidence: Sequence[str]) -> tuple[int, int]:
+def _shortest_run(sentences: list[Sentence], evidence: Sequence[str]) -> tuple[int, int]:
     """The first and last index of the shortest run of ``sentences`` holding an evidence string."""
     runs = ((first, last) for first in range(len(sentences)) for last in range(first, len(sentences))
             if contains_evidence("".join(s.text for s in sentences[first:last + 1]), evidence))

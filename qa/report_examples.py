@@ -52,11 +52,10 @@ def report_windows(assistant: Assistant, questions: Sequence[GoldQuestion], enco
         if not gold.answerable:
             found += [(w, False) for w in map(window, retrieved[:READ_DEPTH]) if w is not None]
             continue
-        holding = [p for p in passages if contains_evidence(p.paragraph.text, gold.evidence)]
-        other = next((p for p in retrieved if not contains_evidence(p.paragraph.text, gold.evidence)), None)
-        if not holding:
+        item = next((p for p in passages if contains_evidence(p.paragraph.text, gold.evidence)), None)
+        if item is None:
             continue
-        item = holding[0]
+        other = next((p for p in retrieved if not contains_evidence(p.paragraph.text, gold.evidence)), None)
         paragraph = item.paragraph
         spans = [(start - paragraph.start, end - paragraph.start) for start, end in answering_spans(paragraph, gold.evidence)]
         near_miss = without_sentences(paragraph.text, spans).strip()
