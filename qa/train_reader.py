@@ -10,7 +10,10 @@ window of the paragraph of another article nearest to it by BM25 (what a questio
 absent meets). A share of the training questions (``--keywords``) is asked in keyword form, as
 users type a search (``keyword_form``). ``--report-questions`` adds gold questions about the
 shipped report, read and retrieved as at answer time (:mod:`qa.report_examples`; answer head
-only), and ``--report-validation`` checks the reader on others. ``--init`` continues from
+only), and ``--report-validation`` checks the reader on others. ``--unanswerable`` adds questions
+about the training paragraphs that they do not answer (:mod:`qa.mrc_unanswerable`: a window
+around what each is about; answer head 0, span head on no span); those about the validation
+articles check the reader. ``--init`` continues from
 earlier weights (the shipped ones are several runs: see ``READER.md``). Twenty DRCD dev
 articles are kept out for validation. Prints the data counts, a log line every ``--log-every``
 steps, validation figures at every checkpoint, and writes checkpoints.
@@ -26,8 +29,10 @@ import math
 import random
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import bm25s
 import numpy as np
@@ -41,6 +46,7 @@ from qa.answers.reader.model import LAYERS, base_reader, load_weights, save_weig
 from qa.answers.reader.windows import Encode, Window, batch, best_span, compose, cut, encode_text, null_score
 from qa.documents.structure import split_sentences
 from qa.language.textnorm import STOPWORDS, base_jieba, normalize
+from qa.mrc_unanswerable import MrcUnanswerable, read_unanswerable
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
 TRAIN_FILES = ("DRCD_dev.json", "cmrc2018_trial.json")
@@ -59,6 +65,21 @@ class Question:
     start: int
     article: int
     paragraph: int
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question its paragraph does not answer, placed in the training data: the character span
+    (``start``, ``end``) of what it is about in its paragraph."""
+
+    text: str
+    article: int
+    paragraph: int
+    start: int
+    end: int
+
+
+Asked = TypeVar("Asked", Question, Unanswered)
 
 
 @dataclass(frozen=True)
@@ -114,11 +135,36 @@ def training_data(data: Path, convert: opencc.OpenCC, rng: random.Random
     return articles, questions, set(rng.sample(range(drcd_articles), VALIDATION_ARTICLES))
 
 
+def validation_articles(data: Path = DATA) -> set[int]:
+    """The positions in DRCD dev of the articles the reader never trained on."""
+    return training_data(data, opencc.OpenCC("t2s"), random.Random(SEED))[2]
+
+
 def validation_sources(data: Path = DATA) -> set[str]:
     """The DRCD dev articles the reader never trained on, as ``squad_library.py`` names their files."""
-    articles, _, held = training_data(data, opencc.OpenCC("t2s"), random.Random(SEED))
     drcd = json.loads((data / TRAIN_FILES[0]).read_text(encoding="utf-8"))["data"]
-    return {f"{drcd[i].get('id', i)}.txt" for i in held}
+    return {f"{drcd[i].get('id', i)}.txt" for i in validation_articles(data)}
+
+
+def place_unanswerable(rows: Sequence[MrcUnanswerable], data: Path, paragraphs: list[list[tuple[str, str]]],
+                       convert: opencc.OpenCC) -> list[Unanswered]:
+    """``rows`` placed in ``paragraphs`` (the articles of ``TRAIN_FILES`` in order), each asked in the
+    script its paragraph was read in; a row whose trap is not in its paragraph is left out."""
+    base, placed = 0, []
+    for name in TRAIN_FILES:
+        articles = json.loads((data / name).read_text(encoding="utf-8"))["data"]
+        for row in rows:
+            if row.source != name:
+                continue
+            original = articles[row.article]["paragraphs"][row.paragraph]["context"]
+            start = original.find(row.trap)
+            if start < 0:
+                continue
+            changed = paragraphs[base + row.article][row.paragraph][1] != original
+            placed.append(Unanswered(convert.convert(row.question) if changed else row.question,
+                                     base + row.article, row.paragraph, start, start + len(row.trap)))
+        base += len(articles)
+    return placed
 
 
 def keyword_form(question: str) -> str:
@@ -127,7 +173,7 @@ def keyword_form(question: str) -> str:
     return " ".join(w for w in base_jieba().cut(question) if _WORD.search(w) and normalize(w) not in STOPWORDS)
 
 
-def in_keyword_form(questions: list[Question], share: float, rng: random.Random) -> list[Question]:
+def in_keyword_form(questions: list[Asked], share: float, rng: random.Random) -> list[Asked]:
     """``questions`` with about ``share`` of them asked in :func:`keyword_form` (where any word is left)."""
     asked = []
     for question in questions:
@@ -170,6 +216,16 @@ def examples_for(question: Question, paragraphs: list[list[tuple[str, str]]], ne
             continue
         examples.append(Example(rng.choice(cut(encoded_question, encode(compose(title, text)[0]))), False, 0, 0))
     return examples
+
+
+def unanswered_example(question: Unanswered, paragraphs: list[list[tuple[str, str]]], encode: Encode,
+                       rng: random.Random) -> Example:
+    """A window of the question's paragraph around what it is about: it does not answer."""
+    title, text = paragraphs[question.article][question.paragraph]
+    context, offset = compose(title, text)
+    windows = cut(encode(question.text), encode(context))
+    around = [w for w in windows if w.text_range[0] <= question.start + offset and question.end + offset <= w.text_range[1]]
+    return Example(rng.choice(around or windows), False, 0, 0)
 
 
 def without_answer(text: str, question: Question) -> str:
@@ -260,6 +316,15 @@ def report_figures(model: torch.nn.Module, examples: list[Example]) -> str:
     return f"; report auc_head {validate(model, examples)['auc_head']:.4f}" if examples else ""
 
 
+def unanswerable_figures(model: torch.nn.Module, valid: list[Example], unanswered: list[Example]) -> str:
+    """AUCs of the validation's answering windows against the windows of unanswerable questions, as
+    a suffix of a validation line (empty without any)."""
+    if not unanswered:
+        return ""
+    found = validate(model, [e for e in valid if e.answers] + unanswered)
+    return f"; unanswerable auc_head {found['auc_head']:.4f} auc_span {found['auc_span']:.4f}"
+
+
 def _auc(scored: list[tuple[float, bool]]) -> float:
     """ROC AUC of the scores against the labels (scikit-learn's); NaN with one class only."""
     from sklearn.metrics import roc_auc_score
@@ -293,6 +358,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-validation", type=Path, nargs="*", default=[],
                         help="gold .jsonl sets about the shipped report to validate on")
     parser.add_argument("--report-repeat", type=int, default=2, help="times each report window is trained on per epoch")
+    parser.add_argument("--unanswerable", type=Path, default=None,
+                        help="unanswerable questions about the training paragraphs (qa/answers/reader/mrc_unanswerable.jsonl)")
+    parser.add_argument("--unanswerable-repeat", type=int, default=2,
+                        help="times each unanswerable question's window is trained on per epoch")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -315,20 +384,32 @@ def main(argv: list[str] | None = None) -> None:
         (valid if question.article in held else train).extend(examples_for(question, paragraphs, neighbour, encode, rng))
     report_train, report_valid = report_sets(args.report_questions, encode, rng), report_sets(args.report_validation, encode, rng)
     train += report_train * args.report_repeat
+    unanswered = [] if args.unanswerable is None else place_unanswerable(
+        read_unanswerable(args.unanswerable), args.data, paragraphs, convert)
+    unanswered_valid = [unanswered_example(q, paragraphs, encode, rng) for q in unanswered if q.article in held]
+    unanswered_train = [unanswered_example(q, paragraphs, encode, rng) for q in in_keyword_form(
+        [q for q in unanswered if q.article not in held], args.keywords, random.Random(SEED + 2))]
+    train += unanswered_train * args.unanswerable_repeat
     print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions "
           f"({keyword_questions} in keyword form); "
           f"training windows {len(train)} ({sum(e.answers for e in train)} answering), "
           f"validation windows {len(valid)} ({sum(e.answers for e in valid)} answering, {len(held)} DRCD dev articles); "
           f"report windows {len(report_train)} ({sum(e.answers for e in report_train)} answering, "
           f"trained {args.report_repeat}× an epoch), report validation {len(report_valid)} "
-          f"({sum(e.answers for e in report_valid)} answering)", flush=True)
+          f"({sum(e.answers for e in report_valid)} answering); unanswerable questions {len(unanswered_train)} "
+          f"(trained {args.unanswerable_repeat}× an epoch), {len(unanswered_valid)} validating", flush=True)
+
+    def figures() -> str:
+        """The validation figures, DRCD dev's then the report's and the unanswerable questions'."""
+        return (f"{validate(model, valid)}{report_figures(model, report_valid)}"
+                f"{unanswerable_figures(model, valid, unanswered_valid)}")
 
     model = base_reader(folder, args.layers)
     if args.init is not None:
         model = load_weights(model, args.init)
     model.train()
     if args.init is not None:
-        print(f"validation of {args.init}: {validate(model, valid)}{report_figures(model, report_valid)}", flush=True)
+        print(f"validation of {args.init}: {figures()}", flush=True)
     trainable = [p for p in model.parameters() if p.requires_grad]
     heads = [p for name, p in model.named_parameters() if p.requires_grad and not name.startswith("bert.")]
     layers = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith("bert.")]
@@ -372,8 +453,7 @@ def main(argv: list[str] | None = None) -> None:
                 save_weights(model, args.checkpoints / f"step{step:05d}.safetensors")
                 save_weights(model, args.checkpoints / "latest.safetensors")
                 if step % args.validate_every == 0 or step == stop:
-                    print(f"validation at step {step}: {validate(model, valid)}{report_figures(model, report_valid)}",
-                          flush=True)
+                    print(f"validation at step {step}: {figures()}", flush=True)
     save_weights(model, args.out, int8=True)
     print(f"trained in {(time.monotonic() - began) / 60:.1f} min -> {args.out}", flush=True)
 

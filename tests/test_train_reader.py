@@ -38,3 +38,43 @@ def test_about_the_share_asked_is_turned_into_keywords_and_the_rest_stays():
     assert 90 <= len(changed) <= 150 and all(a.text == "人口 世紀 增長 三倍" for a in changed)
     assert asked[-1] == questions[-1]  # nothing left to ask with
     assert all(a.answer == q.answer and a.start == q.start for a, q in zip(asked, questions))
+
+
+def test_an_unanswerable_question_reads_the_window_around_what_it_is_about():
+    from pathlib import Path
+
+    from tokenizers import Tokenizer
+
+    from embeddings.models import resolve_model
+    from embeddings.trimmed_tokenizer import TokenIds
+    from qa.answers.reader.windows import encode_text
+    from qa.train_reader import Unanswered, unanswered_example
+
+    folder = Path(resolve_model(None))
+    tokens = TokenIds(lambda: Tokenizer.from_file(str(folder / "tokenizer.json")))
+    text = PARAGRAPH * 12 + "該市於1871年改名。"  # several windows; what the question is about comes last
+    paragraphs = [[("史特拉斯堡", text)]]
+    start = text.index("改名")
+    question = Unanswered("史特拉斯堡改名後叫什麼？", 0, 0, start, start + 2)
+    example = unanswered_example(question, paragraphs, lambda t: encode_text(tokens, t), random.Random(0))
+    first, last = example.window.text_range
+    assert not example.answers and (example.start, example.end) == (0, 0)
+    assert first > 0 and "改名" in f"史特拉斯堡\n{text}"[first:last]
+
+
+def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_script():
+    import opencc
+
+    from qa.mrc_unanswerable import read_unanswerable
+    from qa.train_reader import DATA, SEED, TRAIN_FILES, place_unanswerable, training_data
+
+    rows = read_unanswerable()
+    assert len(rows) > 500 and {row.source for row in rows} <= set(TRAIN_FILES)  # DRCD test stays held out
+    articles, _, _ = training_data(DATA, opencc.OpenCC("t2s"), random.Random(SEED))
+    paragraphs = [article[1] for article in articles]
+    placed = place_unanswerable(rows, DATA, paragraphs, opencc.OpenCC("t2s"))
+    assert len(placed) == len(rows)
+    for row, question in zip(sorted(rows, key=lambda r: TRAIN_FILES.index(r.source)), placed):
+        text = paragraphs[question.article][question.paragraph][1]
+        assert text[question.start:question.end] in (row.trap, opencc.OpenCC("t2s").convert(row.trap))
+        assert question.text in (row.question, opencc.OpenCC("t2s").convert(row.question))

@@ -1,0 +1,36 @@
+"""Unanswerable questions about the reading-comprehension training data, written for report-qa.
+
+``qa/answers/reader/mrc_unanswerable.jsonl`` holds one question for each paragraph of DRCD dev
+and the CMRC 2018 trial set, written by helpers as SQuAD 2.0 writes its unanswerable ones: it
+names what the paragraph is about and asks for a detail (a year, a name, a count, the members of
+a list) that neither the paragraph nor its article gives. ``trap`` is the verbatim part of the
+paragraph the question is about, where a careless reader looks for the answer. They teach the
+reader (:mod:`qa.train_reader --unanswerable`) the near miss that users meet most: the subject
+is there, the detail is not; those about the validation articles measure it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+UNANSWERABLE_FILE = Path(__file__).with_name("answers") / "reader" / "mrc_unanswerable.jsonl"
+
+
+@dataclass(frozen=True)
+class MrcUnanswerable:
+    """A question its paragraph does not answer: ``source`` (a file of ``../shared/data/mrc``),
+    the article's and the paragraph's positions in it, and the ``trap`` it is about."""
+
+    source: str
+    article: int
+    paragraph: int
+    question: str
+    trap: str
+    kind: str
+
+
+def read_unanswerable(path: Path = UNANSWERABLE_FILE) -> list[MrcUnanswerable]:
+    """The questions of ``path`` (JSON lines with the fields of :class:`MrcUnanswerable`)."""
+    return [MrcUnanswerable(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
