@@ -5,7 +5,7 @@ and the CMRC 2018 trial set, written by helpers as SQuAD 2.0 writes its unanswer
 names what the paragraph is about and asks for a detail (a year, a name, a count, the members of
 a list) that neither the paragraph nor its article gives. ``trap`` is the verbatim part of the
 paragraph the question is about, where a careless reader looks for the answer. They teach the
-reader (:mod:`qa.train_reader --unanswerable`) the near miss that users meet most: the subject
+reader (``python -m qa.train_reader --unanswerable``) the near miss that users meet most: the subject
 is there, the detail is not; those about the validation articles measure it.
 """
 

@@ -68,13 +68,14 @@ def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_
     from qa.mrc_unanswerable import read_unanswerable
     from qa.train_reader import DATA, SEED, TRAIN_FILES, place_unanswerable, training_data
 
+    convert = opencc.OpenCC("t2s")
     rows = read_unanswerable()
     assert len(rows) > 500 and {row.source for row in rows} <= set(TRAIN_FILES)  # DRCD test stays held out
-    articles, _, _ = training_data(DATA, opencc.OpenCC("t2s"), random.Random(SEED))
+    articles, _, _ = training_data(DATA, convert, random.Random(SEED))
     paragraphs = [article[1] for article in articles]
-    placed = place_unanswerable(rows, DATA, paragraphs, opencc.OpenCC("t2s"))
+    placed = place_unanswerable(rows, DATA, paragraphs, convert)
     assert len(placed) == len(rows)
     for row, question in zip(sorted(rows, key=lambda r: TRAIN_FILES.index(r.source)), placed):
         text = paragraphs[question.article][question.paragraph][1]
-        assert text[question.start:question.end] in (row.trap, opencc.OpenCC("t2s").convert(row.trap))
-        assert question.text in (row.question, opencc.OpenCC("t2s").convert(row.question))
+        assert text[question.start:question.end] in (row.trap, convert.convert(row.trap))
+        assert question.text in (row.question, convert.convert(row.question))
