@@ -340,8 +340,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the weights file written at the end (int8 matrices, as shipped)")
     parser.add_argument("--checkpoints", type=Path, default=Path("artifacts/reader"), help="checkpoint folder")
     parser.add_argument("--epochs", type=float, default=1.5, help="the length of the learning-rate schedule")
-    parser.add_argument("--stop-at", type=int, default=1100,
-                        help="stop after this many steps (run 1 of the shipped weights: step 1100 of 1,399)")
+    parser.add_argument("--stop-at", type=int, default=None,
+                        help="stop after this many steps (default: the schedule's end)")
     parser.add_argument("--init", type=Path, default=None, help="start from these reader weights, not from e5-small")
     parser.add_argument("--order-seed", type=int, default=SEED, help="seed of the batch order only (the data stay alike)")
     parser.add_argument("--batch", type=int, default=16)
@@ -423,7 +423,7 @@ def main(argv: list[str] | None = None) -> None:
           f"parameters; {total} steps of {args.batch}", flush=True)
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     began, running, step = time.monotonic(), 0.0, 0
-    stop = min(total, args.stop_at)
+    stop = total if args.stop_at is None else min(total, args.stop_at)
     order_rng = random.Random(args.order_seed)
     while step < stop:
         order = list(range(len(train)))

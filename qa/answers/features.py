@@ -39,6 +39,10 @@ EVIDENCE_FEATURES = (
     "cosine",  # cosine of its sentence closest to the question
     "reader",  # the reader's answer log-odds (floor without a reader, or past its depth)
     "reader_lead",  # how far the reader's best span leads no span
+    "reader_sure",  # the reader's log-odds above even (0 below): how sure it is that the passage answers
+    "lead_sure",  # the span lead above even (0 below)
+    "reader_english",  # the reader's log-odds for an English question (0 for a Chinese one, or unread):
+    "lead_english",  # ... and its span lead; it reads the report's words for the English ones, so they weigh apart
 )
 RETRIEVAL_FEATURES = (
     "bm25",  # BM25 score relative to the best candidate's
@@ -176,7 +180,7 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
     }
     evidence = [_passage_evidence(question, reading, c, context, in_library) for c in candidates]
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
-    read = [_reader_features(verdicts.get(c.passage_index)) for c in candidates]
+    read = [_reader_features(verdicts.get(c.passage_index), bool(shared["english"])) for c in candidates]
     best_cosine = max(e.features["cosine"] for e in evidence)
     best_lead = max(r["reader_lead"] for r in read)
     scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
@@ -196,12 +200,16 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
     return result
 
 
-def _reader_features(verdict: Verdict | None) -> dict[str, float]:
-    """The reader's answer log-odds and span lead for a passage, clipped; the floor when unread."""
+def _reader_features(verdict: Verdict | None, english: bool) -> dict[str, float]:
+    """The reader's answer log-odds and span lead for a passage, clipped (the floor when unread), their
+    parts above even, and their values again for an English question (0 when Chinese or unread)."""
     if verdict is None:
-        return {"reader": READER_FLOOR, "reader_lead": READER_FLOOR}
-    return {"reader": float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)),
-            "reader_lead": float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING))}
+        return {"reader": READER_FLOOR, "reader_lead": READER_FLOOR, "reader_sure": 0.0, "lead_sure": 0.0,
+                "reader_english": 0.0, "lead_english": 0.0}
+    logit = float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING))
+    lead = float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING))
+    return {"reader": logit, "reader_lead": lead, "reader_sure": max(logit, 0.0), "lead_sure": max(lead, 0.0),
+            "reader_english": logit if english else 0.0, "lead_english": lead if english else 0.0}
 
 
 def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: EvidenceContext,
