@@ -294,6 +294,21 @@ def test_the_asked_for_attribute_is_a_feature_of_each_candidate(assistant):
     assert attribute("凤岗办事处有多少名党员？", "现有员工88人") == 0.0  # a staff count is not a member count
 
 
+def test_the_reader_features_split_by_sign_and_by_language(assistant):
+    from qa.answers.features import assess
+
+    def read(question: str) -> list[dict[str, float]]:
+        candidates = assistant.retriever.search(question, 5)
+        return [e.features for e in assess(question, assistant.answerer.read(question), candidates, assistant.answerer)]
+
+    chinese, english = read("凤岗办事处有多少名员工？"), read("How many employees does the Fenggang office have?")
+    assert chinese[0]["reader_sure"] > 0 and chinese[0]["reader_sure"] == chinese[0]["reader"]  # it answers
+    assert all(f["reader_english"] == f["lead_english"] == 0.0 for f in chinese)
+    assert all(f["reader_sure"] == max(f["reader"], 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0) for f in chinese[:2])
+    assert all(f["reader_sure"] == f["lead_sure"] == 0.0 for f in chinese[2:])  # past the reader's depth: unread
+    assert english[0]["reader_english"] == english[0]["reader"] and english[0]["lead_english"] == english[0]["reader_lead"]
+
+
 def test_why_and_how_questions_highlight_the_reason_and_the_means(assistant):
     top = assistant.ask("为什么凤岗办要成立企业对口帮扶小组？").passages[0]
     assert any("为帮助企业应对金融危机" in h.text for h in top.highlights)

@@ -41,8 +41,8 @@ EVIDENCE_FEATURES = (
     "reader_lead",  # how far the reader's best span leads no span
     "reader_sure",  # the reader's log-odds above even (0 below): how sure it is that the passage answers
     "lead_sure",  # the span lead above even (0 below)
-    "reader_english",  # the reader's log-odds for an English question (0 for a Chinese one, or unread):
-    "lead_english",  # ... and its span lead; it reads the report's words for the English ones, so they weigh apart
+    "reader_english",  # the reader's log-odds again for an English question (0 for a Chinese one, or unread)
+    "lead_english",  # its span lead again for one: the reader reads the report's words for it, a keyword search
 )
 RETRIEVAL_FEATURES = (
     "bm25",  # BM25 score relative to the best candidate's
