@@ -295,6 +295,7 @@ def test_the_asked_for_attribute_is_a_feature_of_each_candidate(assistant):
 
 
 def test_the_reader_features_split_by_sign_and_by_language(assistant):
+    from qa.answers.answerer import READ_DEPTH
     from qa.answers.features import assess
 
     def read(question: str) -> list[dict[str, float]]:
@@ -304,8 +305,8 @@ def test_the_reader_features_split_by_sign_and_by_language(assistant):
     chinese, english = read("凤岗办事处有多少名员工？"), read("How many employees does the Fenggang office have?")
     assert chinese[0]["reader_sure"] > 0 and chinese[0]["reader_sure"] == chinese[0]["reader"]  # it answers
     assert all(f["reader_english"] == f["lead_english"] == 0.0 for f in chinese)
-    assert all(f["reader_sure"] == max(f["reader"], 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0) for f in chinese[:2])
-    assert all(f["reader_sure"] == f["lead_sure"] == 0.0 for f in chinese[2:])  # past the reader's depth: unread
+    assert all(f["reader_sure"] == max(f["reader"], 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0) for f in chinese[:READ_DEPTH])
+    assert all(f["reader_sure"] == f["lead_sure"] == 0.0 for f in chinese[READ_DEPTH:])  # past the reader's depth: unread
     assert english[0]["reader_english"] == english[0]["reader"] and english[0]["lead_english"] == english[0]["reader_lead"]
 
 

@@ -203,13 +203,12 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
 def _reader_features(verdict: Verdict | None, english: bool) -> dict[str, float]:
     """The reader's answer log-odds and span lead for a passage, clipped (the floor when unread), their
     parts above even, and their values again for an English question (0 when Chinese or unread)."""
-    if verdict is None:
-        return {"reader": READER_FLOOR, "reader_lead": READER_FLOOR, "reader_sure": 0.0, "lead_sure": 0.0,
-                "reader_english": 0.0, "lead_english": 0.0}
-    logit = float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING))
-    lead = float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING))
+    read = verdict is not None
+    logit = float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
+    lead = float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
+    apart = read and english
     return {"reader": logit, "reader_lead": lead, "reader_sure": max(logit, 0.0), "lead_sure": max(lead, 0.0),
-            "reader_english": logit if english else 0.0, "lead_english": lead if english else 0.0}
+            "reader_english": logit if apart else 0.0, "lead_english": lead if apart else 0.0}
 
 
 def _passage_evidence(question: str, reading: Reading, candidate: Candidate, context: EvidenceContext,
