@@ -12,8 +12,9 @@ users type a search (``keyword_form``). ``--report-questions`` adds gold questio
 shipped report, read and retrieved as at answer time (:mod:`qa.report_examples`; answer head
 only), and ``--report-validation`` checks the reader on others. ``--unanswerable`` adds questions
 about the training paragraphs that they do not answer (:mod:`qa.mrc_unanswerable`: a window
-around what each is about; answer head 0, span head on no span); those about the validation
-articles check the reader. ``--init`` continues from
+around what each is about; answer head 0, span head on no span), and ``--paraphrases`` questions
+asked again in other words (:mod:`qa.mrc_paraphrases`: windows as for the original question);
+those about the validation articles check the reader. ``--init`` continues from
 earlier weights (the shipped ones are several runs: see ``READER.md``). Twenty DRCD dev
 articles are kept out for validation. Prints the data counts, a log line every ``--log-every``
 steps, validation figures at every checkpoint, and writes checkpoints.
@@ -46,6 +47,7 @@ from qa.answers.reader.model import LAYERS, base_reader, load_weights, save_weig
 from qa.answers.reader.windows import Encode, Window, batch, best_span, compose, cut, encode_text, null_score
 from qa.documents.structure import split_sentences
 from qa.language.textnorm import STOPWORDS, base_jieba, normalize
+from qa.mrc_paraphrases import MrcParaphrase, read_paraphrases
 from qa.mrc_unanswerable import MrcUnanswerable, read_unanswerable
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mrc"
@@ -146,13 +148,22 @@ def validation_sources(data: Path = DATA) -> set[str]:
     return {f"{drcd[i].get('id', i)}.txt" for i in validation_articles(data)}
 
 
+def _source_files(data: Path) -> list[tuple[str, int, list[dict]]]:
+    """Each of ``TRAIN_FILES`` with the position of its first article among all of them, and its articles."""
+    files, base = [], 0
+    for name in TRAIN_FILES:
+        articles = json.loads((data / name).read_text(encoding="utf-8"))["data"]
+        files.append((name, base, articles))
+        base += len(articles)
+    return files
+
+
 def place_unanswerable(rows: Sequence[MrcUnanswerable], data: Path, paragraphs: list[list[tuple[str, str]]],
                        convert: opencc.OpenCC) -> list[Unanswered]:
     """``rows`` placed in ``paragraphs`` (the articles of ``TRAIN_FILES`` in order), each asked in the
     script its paragraph was read in; a row whose trap is not in its paragraph is left out."""
-    base, placed = 0, []
-    for name in TRAIN_FILES:
-        articles = json.loads((data / name).read_text(encoding="utf-8"))["data"]
+    placed = []
+    for name, base, articles in _source_files(data):
         for row in rows:
             if row.source != name:
                 continue
@@ -163,7 +174,28 @@ def place_unanswerable(rows: Sequence[MrcUnanswerable], data: Path, paragraphs: 
             changed = paragraphs[base + row.article][row.paragraph][1] != original
             placed.append(Unanswered(convert.convert(row.question) if changed else row.question,
                                      base + row.article, row.paragraph, start, start + len(row.trap)))
-        base += len(articles)
+    return placed
+
+
+def place_paraphrases(rows: Sequence[MrcParaphrase], data: Path, paragraphs: list[list[tuple[str, str]]],
+                      convert: opencc.OpenCC) -> list[Question]:
+    """``rows`` placed in ``paragraphs`` as questions with their original question's answer, each asked
+    in the script its paragraph was read in; a row whose question id is not in its paragraph is left out."""
+    placed = []
+    for name, base, articles in _source_files(data):
+        for row in rows:
+            if row.source != name:
+                continue
+            paragraph = articles[row.article]["paragraphs"][row.paragraph]
+            answer = next((qa["answers"][0] for qa in paragraph["qas"] if qa["id"] == row.id), None)
+            if answer is None:
+                continue
+            changed = paragraphs[base + row.article][row.paragraph][1] != paragraph["context"]
+            text = convert.convert(answer["text"]) if changed else answer["text"]
+            start = answer["answer_start"]
+            if text.strip() and paragraphs[base + row.article][row.paragraph][1][start:start + len(text)] == text:
+                placed.append(Question(convert.convert(row.question) if changed else row.question, text, start,
+                                       base + row.article, row.paragraph))
     return placed
 
 
@@ -325,6 +357,15 @@ def unanswerable_figures(model: torch.nn.Module, valid: list[Example], unanswere
     return f"; unanswerable auc_head {found['auc_head']:.4f} auc_span {found['auc_span']:.4f}"
 
 
+def paraphrase_figures(model: torch.nn.Module, examples: list[Example]) -> str:
+    """AUC and span exact match on the windows of the paraphrased validation questions, as a suffix of
+    a validation line (empty without any)."""
+    if not examples:
+        return ""
+    found = validate(model, examples)
+    return f"; paraphrased auc_head {found['auc_head']:.4f} span_exact {found['span_exact']:.2f}"
+
+
 def _auc(scored: list[tuple[float, bool]]) -> float:
     """ROC AUC of the scores against the labels (scikit-learn's); NaN with one class only."""
     from sklearn.metrics import roc_auc_score
@@ -362,6 +403,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="unanswerable questions about the training paragraphs (qa/answers/reader/mrc_unanswerable.jsonl)")
     parser.add_argument("--unanswerable-repeat", type=int, default=2,
                         help="times each unanswerable question's window is trained on per epoch")
+    parser.add_argument("--paraphrases", type=Path, default=None,
+                        help="training questions asked again in other words (qa/answers/reader/mrc_paraphrases.jsonl)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -390,6 +433,13 @@ def main(argv: list[str] | None = None) -> None:
     unanswered_train = [unanswered_example(q, paragraphs, encode, rng) for q in in_keyword_form(
         [q for q in unanswered if q.article not in held], args.keywords, random.Random(SEED + 2))]
     train += unanswered_train * args.unanswerable_repeat
+    paraphrased = [] if args.paraphrases is None else place_paraphrases(
+        read_paraphrases(args.paraphrases), args.data, paragraphs, convert)
+    paraphrase_train, paraphrase_valid = [], []
+    for question, neighbour in zip(paraphrased, nearest_other_article(paraphrased, paragraphs, convert)):
+        (paraphrase_valid if question.article in held else paraphrase_train).extend(
+            examples_for(question, paragraphs, neighbour, encode, rng))
+    train += paraphrase_train
     print(f"data: {len(articles)} articles, {sum(map(len, paragraphs))} paragraphs, {len(questions)} questions "
           f"({keyword_questions} in keyword form); "
           f"training windows {len(train)} ({sum(e.answers for e in train)} answering), "
@@ -397,12 +447,14 @@ def main(argv: list[str] | None = None) -> None:
           f"report windows {len(report_train)} ({sum(e.answers for e in report_train)} answering, "
           f"trained {args.report_repeat}× an epoch), report validation {len(report_valid)} "
           f"({sum(e.answers for e in report_valid)} answering); unanswerable questions {len(unanswered_train)} "
-          f"(trained {args.unanswerable_repeat}× an epoch), {len(unanswered_valid)} validating", flush=True)
+          f"(trained {args.unanswerable_repeat}× an epoch), {len(unanswered_valid)} validating; paraphrased "
+          f"questions {len(paraphrased)}: windows {len(paraphrase_train)} ({sum(e.answers for e in paraphrase_train)} "
+          f"answering), {len(paraphrase_valid)} validating", flush=True)
 
     def figures() -> str:
         """The validation figures, DRCD dev's then the report's and the unanswerable questions'."""
         return (f"{validate(model, valid)}{report_figures(model, report_valid)}"
-                f"{unanswerable_figures(model, valid, unanswered_valid)}")
+                f"{unanswerable_figures(model, valid, unanswered_valid)}{paraphrase_figures(model, paraphrase_valid)}")
 
     model = base_reader(folder, args.layers)
     if args.init is not None:

@@ -79,3 +79,25 @@ def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_
         text = paragraphs[question.article][question.paragraph][1]
         assert text[question.start:question.end] in (row.trap, convert.convert(row.trap))
         assert question.text in (row.question, convert.convert(row.question))
+
+
+def test_the_shipped_paraphrases_take_their_original_questions_answer_in_their_script():
+    import opencc
+
+    from qa.mrc_paraphrases import read_paraphrases
+    from qa.train_reader import DATA, SEED, TRAIN_FILES, place_paraphrases, training_data
+
+    convert = opencc.OpenCC("t2s")
+    rows = read_paraphrases()
+    assert len(rows) > 500 and {row.source for row in rows} <= set(TRAIN_FILES)  # DRCD test stays held out
+    articles, questions, _ = training_data(DATA, convert, random.Random(SEED))
+    paragraphs = [article[1] for article in articles]
+    placed = place_paraphrases(rows, DATA, paragraphs, convert)
+    assert len(placed) >= 0.95 * len(rows)
+    answers = {(q.article, q.paragraph, q.start, q.answer) for q in questions}
+    for question in placed:
+        text = paragraphs[question.article][question.paragraph][1]
+        assert text[question.start:question.start + len(question.answer)] == question.answer
+        assert (question.article, question.paragraph, question.start, question.answer) in answers
+    originals = {(q.article, q.paragraph, q.text) for q in questions}
+    assert sum((q.article, q.paragraph, q.text) not in originals for q in placed) >= 0.95 * len(placed)
