@@ -11,7 +11,8 @@ about a sibling (``kind``: list, start, other_year, unnamed, parts, swap, detail
 verbatim part of the paragraph the question is about, where a careless reader looks for the
 answer. They teach the reader (``python -m qa.train_reader --unanswerable``) the near miss that
 users meet most: the subject is there, the detail is not; those about the validation articles
-measure it."""
+measure it.
+"""
 
 from __future__ import annotations
 

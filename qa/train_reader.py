@@ -190,10 +190,11 @@ def place_paraphrases(rows: Sequence[MrcParaphrase], data: Path, paragraphs: lis
             answer = next((qa["answers"][0] for qa in paragraph["qas"] if qa["id"] == row.id), None)
             if answer is None:
                 continue
-            changed = paragraphs[base + row.article][row.paragraph][1] != paragraph["context"]
+            read = paragraphs[base + row.article][row.paragraph][1]
+            changed = read != paragraph["context"]
             text = convert.convert(answer["text"]) if changed else answer["text"]
             start = answer["answer_start"]
-            if text.strip() and paragraphs[base + row.article][row.paragraph][1][start:start + len(text)] == text:
+            if text.strip() and read[start:start + len(text)] == text:
                 placed.append(Question(convert.convert(row.question) if changed else row.question, text, start,
                                        base + row.article, row.paragraph))
     return placed
@@ -436,7 +437,8 @@ def main(argv: list[str] | None = None) -> None:
     paraphrased = [] if args.paraphrases is None else place_paraphrases(
         read_paraphrases(args.paraphrases), args.data, paragraphs, convert)
     paraphrase_train, paraphrase_valid = [], []
-    for question, neighbour in zip(paraphrased, nearest_other_article(paraphrased, paragraphs, convert)):
+    paraphrase_neighbours = nearest_other_article(paraphrased, paragraphs, convert) if paraphrased else []
+    for question, neighbour in zip(paraphrased, paraphrase_neighbours):
         (paraphrase_valid if question.article in held else paraphrase_train).extend(
             examples_for(question, paragraphs, neighbour, encode, rng))
     train += paraphrase_train
