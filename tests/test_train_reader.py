@@ -4,6 +4,10 @@ some questions are asked as keyword searches."""
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
+
+import opencc
+import pytest
 
 from qa.train_reader import Question, in_keyword_form, keyword_form, without_answer
 
@@ -62,17 +66,31 @@ def test_an_unanswerable_question_reads_the_window_around_what_it_is_about():
     assert first > 0 and "改名" in f"史特拉斯堡\n{text}"[first:last]
 
 
-def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_script():
-    import opencc
+@dataclass(frozen=True)
+class TrainingData:
+    """The training data as ``train_reader`` reads it: the script converter, paragraphs and questions."""
 
-    from qa.mrc_unanswerable import read_unanswerable
-    from qa.train_reader import DATA, SEED, TRAIN_FILES, place_unanswerable, training_data
+    convert: opencc.OpenCC
+    paragraphs: list[list[tuple[str, str]]]
+    questions: list[Question]
+
+
+@pytest.fixture(scope="module")
+def training() -> TrainingData:
+    from qa.train_reader import DATA, SEED, training_data
 
     convert = opencc.OpenCC("t2s")
+    articles, questions, _ = training_data(DATA, convert, random.Random(SEED))
+    return TrainingData(convert, [article[1] for article in articles], questions)
+
+
+def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_script(training):
+    from qa.mrc_unanswerable import read_unanswerable
+    from qa.train_reader import DATA, TRAIN_FILES, place_unanswerable
+
+    convert, paragraphs = training.convert, training.paragraphs
     rows = read_unanswerable()
     assert len(rows) > 500 and {row.source for row in rows} <= set(TRAIN_FILES)  # DRCD test stays held out
-    articles, _, _ = training_data(DATA, convert, random.Random(SEED))
-    paragraphs = [article[1] for article in articles]
     placed = place_unanswerable(rows, DATA, paragraphs, convert)
     assert len(placed) == len(rows)
     for row, question in zip(sorted(rows, key=lambda r: TRAIN_FILES.index(r.source)), placed):
@@ -81,18 +99,14 @@ def test_the_shipped_unanswerable_questions_sit_in_training_paragraphs_in_their_
         assert question.text in (row.question, convert.convert(row.question))
 
 
-def test_the_shipped_paraphrases_take_their_original_questions_answer_in_their_script():
-    import opencc
-
+def test_the_shipped_paraphrases_take_their_original_questions_answer_in_their_script(training):
     from qa.mrc_paraphrases import read_paraphrases
-    from qa.train_reader import DATA, SEED, TRAIN_FILES, place_paraphrases, training_data
+    from qa.train_reader import DATA, TRAIN_FILES, place_paraphrases
 
-    convert = opencc.OpenCC("t2s")
+    paragraphs, questions = training.paragraphs, training.questions
     rows = read_paraphrases()
     assert len(rows) > 500 and {row.source for row in rows} <= set(TRAIN_FILES)  # DRCD test stays held out
-    articles, questions, _ = training_data(DATA, convert, random.Random(SEED))
-    paragraphs = [article[1] for article in articles]
-    placed = place_paraphrases(rows, DATA, paragraphs, convert)
+    placed = place_paraphrases(rows, DATA, paragraphs, training.convert)
     assert len(placed) >= 0.95 * len(rows)
     answers = {(q.article, q.paragraph, q.start, q.answer) for q in questions}
     for question in placed:
