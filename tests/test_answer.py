@@ -270,9 +270,7 @@ def test_words_jieba_guessed_are_split_into_known_words():
                      marks=pytest.mark.xfail(strict=True, reason="known regression of the reader's calibration "
                                              "(2026-12-04): answered from the Party-member share")),
         ("厦门局2013年的进出口货物总值是多少？", "报告中没有提到：2013年"),
-        pytest.param("北仑办事处现有多少名员工？", "报告中没有提到：北仑",  # the report has only the 凤岗 office's
-                     marks=pytest.mark.xfail(strict=True, reason="known regression of run 12's calibration "
-                                             "(2026-12-05): answered from the 凤岗 office's staff count")),
+        ("北仑办事处现有多少名员工？", "报告中没有提到：北仑"),  # the report has only the 凤岗 office's
     ],
 )
 def test_a_near_miss_is_not_answered_and_the_reason_names_what_is_missing(assistant, question, reason):
