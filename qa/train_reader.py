@@ -415,7 +415,9 @@ def main(argv: list[str] | None = None) -> None:
     convert = opencc.OpenCC("t2s")
     articles, questions, held = training_data(args.data, convert, rng)
     paragraphs = [article[1] for article in articles]
-    neighbours = nearest_other_article(questions, paragraphs, convert)
+    paraphrased = [] if args.paraphrases is None else place_paraphrases(
+        read_paraphrases(args.paraphrases), args.data, paragraphs, convert)
+    neighbours = nearest_other_article(questions + paraphrased, paragraphs, convert)  # one BM25 index for both
     asked = [kept if kept.article in held else changed  # validation stays comparable between runs
              for kept, changed in zip(questions, in_keyword_form(questions, args.keywords, random.Random(SEED + 1)))]
     keyword_questions = sum(a != q for a, q in zip(asked, questions))
@@ -434,11 +436,8 @@ def main(argv: list[str] | None = None) -> None:
     unanswered_train = [unanswered_example(q, paragraphs, encode, rng) for q in in_keyword_form(
         [q for q in unanswered if q.article not in held], args.keywords, random.Random(SEED + 2))]
     train += unanswered_train * args.unanswerable_repeat
-    paraphrased = [] if args.paraphrases is None else place_paraphrases(
-        read_paraphrases(args.paraphrases), args.data, paragraphs, convert)
     paraphrase_train, paraphrase_valid = [], []
-    paraphrase_neighbours = nearest_other_article(paraphrased, paragraphs, convert) if paraphrased else []
-    for question, neighbour in zip(paraphrased, paraphrase_neighbours):
+    for question, neighbour in zip(paraphrased, neighbours[len(questions):]):
         (paraphrase_valid if question.article in held else paraphrase_train).extend(
             examples_for(question, paragraphs, neighbour, encode, rng))
     train += paraphrase_train
