@@ -10,9 +10,10 @@ report's; those about the validation articles measure it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa.jsonl_rows import read_rows
 
 PARAPHRASES_FILE = Path(__file__).with_name("answers") / "reader" / "mrc_paraphrases.jsonl"
 
@@ -32,4 +33,4 @@ class MrcParaphrase:
 
 def read_paraphrases(path: Path = PARAPHRASES_FILE) -> list[MrcParaphrase]:
     """The paraphrases of ``path`` (JSON lines with the fields of :class:`MrcParaphrase`)."""
-    return [MrcParaphrase(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_rows(path, MrcParaphrase)

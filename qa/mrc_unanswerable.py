@@ -16,9 +16,10 @@ measure it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from qa.jsonl_rows import read_rows
 
 UNANSWERABLE_FILE = Path(__file__).with_name("answers") / "reader" / "mrc_unanswerable.jsonl"
 
@@ -38,4 +39,4 @@ class MrcUnanswerable:
 
 def read_unanswerable(path: Path = UNANSWERABLE_FILE) -> list[MrcUnanswerable]:
     """The questions of ``path`` (JSON lines with the fields of :class:`MrcUnanswerable`)."""
-    return [MrcUnanswerable(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_rows(path, MrcUnanswerable)
