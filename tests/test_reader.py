@@ -80,6 +80,14 @@ def test_a_passage_longer_than_one_window_is_read_to_its_end(reader):
     assert verdict.span[0] >= len(filler)
 
 
+def test_a_passages_verdict_does_not_depend_on_the_passages_read_with_it(reader):
+    question = "凤岗办事处有多少名员工？"
+    filler = "检验检疫工作稳步推进，各项业务有序开展。" * 12  # a longer neighbour: batched, it would pad this one
+    (alone,) = reader.read(question, [("凤岗办党支部", FENGGANG)])
+    beside, _ = reader.read(question, [("凤岗办党支部", FENGGANG), ("山东局", filler + SHANDONG)])
+    assert beside.logit == alone.logit and beside.lead == alone.lead and beside.span == alone.span
+
+
 def test_a_text_longer_than_the_tokenizer_limit_is_encoded_whole(assistant):
     from qa.answers.reader.windows import encode_text
 

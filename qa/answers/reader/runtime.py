@@ -5,7 +5,7 @@ The weights ship in ``weights.safetensors`` beside this file (layers in int8, he
 first use exports them (int8, see :mod:`qa.answers.reader.export`) to
 ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``, and a missing or
 damaged export is made again. Windows are cut as in training (see
-:mod:`qa.answers.reader.windows`); all windows of all passages go through one run.
+:mod:`qa.answers.reader.windows`) and run one at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from embeddings.prepared import read_or_rebuild
 from embeddings.trimmed_tokenizer import TokenIds
 from embeddings.word_embeddings import WORD_EMBEDDINGS_INPUT, WordEmbeddings
 from qa.answers.reader.export import FORMAT, export_reader
-from qa.answers.reader.windows import Window, batch, best_span, compose, cut, encode_text, null_score
+from qa.answers.reader.windows import Window, best_span, compose, cut, encode_text, null_score
 from qa.language.textnorm import simplified, simplified_in_place
 
 WEIGHTS = Path(__file__).with_name("weights.safetensors")
@@ -88,23 +88,28 @@ class Reader:
         passages in one script, and reads a traditional question of a simplified report poorly.
         """
         asked = encode_text(self.tokens, simplified(question))
-        windows, owners, offsets = [], [], []
-        for number, (context, text) in enumerate(passages):
+        outputs: list[list[tuple[float, WindowOutput]]] = []
+        for context, text in passages:
             composed, offset = compose(simplified(context), simplified_in_place(text))
+            outputs.append([])
             for window in cut(asked, encode_text(self.tokens, composed)):
-                windows.append(window)
-                owners.append(number)
-                offsets.append(offset)
-        if not windows:
-            return [NOTHING] * len(passages)
-        ids, mask = batch(windows)
-        feeds = {"attention_mask": mask, WORD_EMBEDDINGS_INPUT: self.embeddings.lookup(ids), "input_ids": ids}
-        answer, start, end = self.session.run(None, {name: feeds[name] for name in self.inputs})
-        outputs: list[list[tuple[float, WindowOutput]]] = [[] for _ in passages]
-        for row, (window, number, offset) in enumerate(zip(windows, owners, offsets)):
-            outputs[number].append((float(answer[row]), WindowOutput(window, start[row], end[row], offset)))
+                answer, start, end = self._run(window)
+                outputs[-1].append((answer, WindowOutput(window, start, end, offset)))
         return [self._verdict(found, len(text)) if found else NOTHING
                 for found, (_, text) in zip(outputs, passages)]
+
+    def _run(self, window: Window) -> tuple[float, np.ndarray, np.ndarray]:
+        """The answer head's log-odds and the start and end logits of one window.
+
+        Windows run one at a time, unpadded: the int8 graph quantizes its activations with one
+        scale per run, so a window batched with another would read differently with each
+        neighbour; alone, a passage's verdict depends on it only (and onnxruntime is faster
+        on this CPU without the padding).
+        """
+        ids = window.ids[None, :]
+        feeds = {"attention_mask": np.ones_like(ids), WORD_EMBEDDINGS_INPUT: self.embeddings.lookup(ids), "input_ids": ids}
+        answer, start, end = self.session.run(None, {name: feeds[name] for name in self.inputs})
+        return float(answer[0]), start[0], end[0]
 
     @staticmethod
     def _verdict(found: list[tuple[float, WindowOutput]], length: int) -> Verdict:
