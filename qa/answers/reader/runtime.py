@@ -88,15 +88,17 @@ class Reader:
         passages in one script, and reads a traditional question of a simplified report poorly.
         """
         asked = encode_text(self.tokens, simplified(question))
-        outputs: list[list[tuple[float, WindowOutput]]] = []
-        for context, text in passages:
-            composed, offset = compose(simplified(context), simplified_in_place(text))
-            outputs.append([])
-            for window in cut(asked, encode_text(self.tokens, composed)):
-                answer, start, end = self._run(window)
-                outputs[-1].append((answer, WindowOutput(window, start, end, offset)))
-        return [self._verdict(found, len(text)) if found else NOTHING
-                for found, (_, text) in zip(outputs, passages)]
+        return [self._verdict(self._read_passage(asked, context, text), len(text)) for context, text in passages]
+
+    def _read_passage(self, asked: tuple[np.ndarray, np.ndarray], context: str, text: str
+                      ) -> list[tuple[float, WindowOutput]]:
+        """Each window of one passage for the encoded question ``asked``, with its answer log-odds."""
+        composed, offset = compose(simplified(context), simplified_in_place(text))
+        found = []
+        for window in cut(asked, encode_text(self.tokens, composed)):
+            answer, start, end = self._run(window)
+            found.append((answer, WindowOutput(window, start, end, offset)))
+        return found
 
     def _run(self, window: Window) -> tuple[float, np.ndarray, np.ndarray]:
         """The answer head's log-odds and the start and end logits of one window.
@@ -113,7 +115,10 @@ class Reader:
 
     @staticmethod
     def _verdict(found: list[tuple[float, WindowOutput]], length: int) -> Verdict:
-        """A passage's verdict from its windows: the best head log-odds, the best span of all."""
+        """A passage's verdict from its windows: the best head log-odds, the best span of all
+        (:data:`NOTHING` without a window)."""
+        if not found:
+            return NOTHING
         best = (float("-inf"), None)
         for _, output in found:
             low, high = output.offset, output.offset + length
