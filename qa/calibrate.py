@@ -11,8 +11,9 @@ encoder (hybrid) and without one (bm25):
 
 - the ranking model, over every candidate and feature: positive when the passage holds the
   gold evidence;
-- the answer model, over the evidence features alone: positive for a candidate that holds the
-  evidence, negative for every candidate of an unanswerable question;
+- the answer model, over the evidence features of its setting (:data:`ANSWER_FEATURES`):
+  positive for a candidate that holds the evidence, negative for every candidate of an
+  unanswerable question;
 - the sentence model, over the sentences of the answering passage and their unit features
   (:mod:`qa.answers.highlight`): its weights make the sentences that hold the evidence the
   likeliest of their passage (a conditional logit: the highlight is the passage's best sentence),
@@ -58,7 +59,14 @@ DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "una
 REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
 FALSE_ABSTENTION_COST = 2.5  # a withheld answer costs this many wrongly given ones (2 withheld more on the older sets)
 MODES = {"encoder": "hybrid", "lexical": "bm25"}
-ANSWER_COLUMNS = [FEATURES.index(name) for name in EVIDENCE_FEATURES]
+# The evidence features the answer model weighs in each setting. With an encoder the reader
+# tells an answer from a near miss; the share of key terms the passage states, kept beside it,
+# made the decision answer the report's written near misses, which state them all (measured on
+# blind sets E, M, O, Q and V to Y: see the README, 2026-12-06 third stop).
+ANSWER_FEATURES = {
+    "encoder": tuple(name for name in EVIDENCE_FEATURES if name != "exact"),
+    "lexical": EVIDENCE_FEATURES,
+}
 
 
 @dataclass(frozen=True)
@@ -142,13 +150,18 @@ def fit_linear(x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = 
     return weights, float(model.intercept_[0] - weights @ scaler.mean_)
 
 
-def fit_both(examples: Sequence[Example]) -> Fitted:
+def answer_columns(setting: str) -> list[int]:
+    """The columns of :data:`FEATURES` the answer model weighs in ``setting`` (see :data:`ANSWER_FEATURES`)."""
+    return [FEATURES.index(name) for name in ANSWER_FEATURES[setting]]
+
+
+def fit_both(examples: Sequence[Example], columns: Sequence[int]) -> Fitted:
     """The ranking model on every candidate (positive: it holds the evidence); the answer model on
     the candidates that hold the evidence (positive) and every candidate of the unanswerable
     questions (negative); the sentence model on the sentences of each answering passage, as a
     choice of the ones that hold the evidence (:func:`fit_choice`)."""
     rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
-    answer_rows = [e.features[e.labels | (not e.answerable)][:, ANSWER_COLUMNS] for e in examples]
+    answer_rows = [e.features[e.labels | (not e.answerable)][:, columns] for e in examples]
     answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
     weights = set_weights(examples)
     answer_weights = [np.full(len(labels), weight) for labels, weight in zip(answer_labels, weights)]
@@ -193,24 +206,25 @@ def set_weights(examples: Sequence[Example]) -> np.ndarray:
     return weights * len(examples) / weights.sum()
 
 
-def predict(fitted: Fitted, examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
+def predict(fitted: Fitted, examples: Sequence[Example],
+            columns: Sequence[int]) -> tuple[list[np.ndarray], np.ndarray]:
     """Candidate ranking log-odds of every question, and each question's answer log-odds (those of
     its first candidate by the ranking)."""
     (rank_weights, rank_bias), (answer_weights, answer_bias) = fitted.rank, fitted.answer
     logits = [e.features @ rank_weights + rank_bias for e in examples]
-    answers = np.array([e.features[int(np.argmax(s)), ANSWER_COLUMNS] @ answer_weights + answer_bias
+    answers = np.array([e.features[int(np.argmax(s)), columns] @ answer_weights + answer_bias
                         for e, s in zip(examples, logits)])
     return logits, answers
 
 
-def out_of_fold(examples: Sequence[Example]) -> tuple[list[np.ndarray], np.ndarray]:
+def out_of_fold(examples: Sequence[Example], columns: Sequence[int]) -> tuple[list[np.ndarray], np.ndarray]:
     """Leave-one-set-out predictions of every question (see :func:`predict`)."""
     logits: dict[int, np.ndarray] = {}
     answers = np.zeros(len(examples))
     for group in sorted({e.group for e in examples}):
         held = [i for i, e in enumerate(examples) if e.group == group]
-        fitted = fit_both([e for e in examples if e.group != group])
-        held_logits, held_answers = predict(fitted, [examples[i] for i in held])
+        fitted = fit_both([e for e in examples if e.group != group], columns)
+        held_logits, held_answers = predict(fitted, [examples[i] for i in held], columns)
         logits.update(zip(held, held_logits))
         answers[held] = held_answers
     return [logits[i] for i in range(len(examples))], answers
@@ -258,16 +272,16 @@ def sentence_hits(highlight: tuple[np.ndarray, float], examples: Sequence[Exampl
     return [bool(e.unit_labels[int(np.argmax(e.units @ weights + bias))]) for e in examples if e.units is not None]
 
 
-def nested(examples: Sequence[Example]) -> dict[str, dict[str, float]]:
+def nested(examples: Sequence[Example], columns: Sequence[int]) -> dict[str, dict[str, float]]:
     """Out-of-fold figures per held-out set and overall: each set is scored by models fitted, and a
     threshold chosen (by leave-one-set-out within the rest), without it."""
     figures, ordered, all_logits, all_answers, thresholds, sentences = {}, [], [], [], [], []
     for group in sorted({e.group for e in examples}):
         train = [e for e in examples if e.group != group]
         held = [e for e in examples if e.group == group]
-        threshold = choose_threshold(train, out_of_fold(train)[1])
-        fitted = fit_both(train)
-        logits, answers = predict(fitted, held)
+        threshold = choose_threshold(train, out_of_fold(train, columns)[1])
+        fitted = fit_both(train, columns)
+        logits, answers = predict(fitted, held, columns)
         figures[group] = metrics(held, logits, answers, threshold)
         hits = sentence_hits(fitted.highlight, held)
         if hits:
@@ -292,13 +306,13 @@ def table(figures: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def ablation(examples: Sequence[Example]) -> dict[str, dict[str, float]]:
+def ablation(examples: Sequence[Example], columns: Sequence[int]) -> dict[str, dict[str, float]]:
     """Out-of-fold figures over all sets with every feature, then with each one left out (its
     column zeroed: a constant gets no weight), to see which features still add something."""
-    figures = {"every feature": nested(examples)["all"]}
+    figures = {"every feature": nested(examples, columns)["all"]}
     for column, name in enumerate(FEATURES):
         kept = [replace(e, features=np.where(np.arange(len(FEATURES)) == column, 0.0, e.features)) for e in examples]
-        figures[f"without {name}"] = nested(kept)["all"]
+        figures[f"without {name}"] = nested(kept, columns)["all"]
     return figures
 
 
@@ -334,16 +348,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), NEAR_MISS_SET, questions)
         for folder, questions in outside:
             examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), OUTSIDE_SET, questions)
-        figures = nested(examples)
+        columns = answer_columns(setting)
+        figures = nested(examples, columns)
         print(f"\n{setting} ({retriever}), out of fold:\n{table(figures)}")
         if args.ablate:
-            print(f"\n{setting}, each feature left out:\n{table(ablation(examples))}")
-        fitted = fit_both(examples)
+            print(f"\n{setting}, each feature left out:\n{table(ablation(examples, columns))}")
+        fitted = fit_both(examples, columns)
         models[setting] = {
             "rank": _entry(*fitted.rank, FEATURES),
-            "answer": _entry(*fitted.answer, EVIDENCE_FEATURES),
+            "answer": _entry(*fitted.answer, ANSWER_FEATURES[setting]),
             "highlight": _entry(*fitted.highlight, UNIT_FEATURES),
-            "threshold": round(choose_threshold(examples, out_of_fold(examples)[1]), 6),
+            "threshold": round(choose_threshold(examples, out_of_fold(examples, columns)[1]), 6),
         }
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
     data = {

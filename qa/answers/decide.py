@@ -3,10 +3,11 @@
 Two logistic models, fitted by ``python -m qa.calibrate`` and shipped as ``decision.json``
 beside this file. The ranking model turns a candidate's evidence features
 (:mod:`qa.answers.features`) into the log-odds that the passage answers the question; the
-candidates are re-ranked by it. The answer model reads the evidence features of the first
-candidate after re-ranking and gives the log-odds that it answers the question; the question
-counts as answered when they reach the threshold chosen by cross-validation. At answer time
-both are dot products: no fitting library is loaded.
+candidates are re-ranked by it. The answer model reads the evidence features its entry names
+(with an encoder, not all of them) of the first candidate after re-ranking and gives the
+log-odds that it answers the question; the question counts as answered when they reach the
+threshold chosen by cross-validation. At answer time both are dot products: no fitting library
+is loaded.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from qa.answers.features import EVIDENCE_FEATURES, FEATURES, EvidenceContext, assess
+from qa.answers.features import FEATURES, EvidenceContext, assess
 from qa.answers.highlight import UNIT_FEATURES
 from qa.answers.linear import Linear, probability
 from qa.retrieval.retriever import Candidate
@@ -33,7 +34,7 @@ RERANK_DEPTH = 5  # candidates judged per question, whatever the number shown
 
 @dataclass(frozen=True)
 class Model:
-    """The ranking model (over every feature), the answer model (over the evidence features), the
+    """The ranking model (over every feature), the answer model (over evidence features it names), the
     answer model's threshold on its log-odds, and the sentence model (over the unit features of
     :mod:`qa.answers.highlight`)."""
 
@@ -41,14 +42,16 @@ class Model:
     answer: Linear
     threshold: float
     highlight: Linear
+    answer_features: tuple[str, ...]  # the evidence features the answer model weighs, in its weights' order
 
 
 @functools.lru_cache(maxsize=2)
 def load_model(with_encoder: bool, path: Path = MODEL_FILE) -> Model:
     """The shipped model for answering with an encoder (hybrid, dense) or without one (bm25)."""
     entry = json.loads(path.read_text(encoding="utf-8"))["models"]["encoder" if with_encoder else "lexical"]
-    return Model(Linear.from_entry(entry["rank"], FEATURES), Linear.from_entry(entry["answer"], EVIDENCE_FEATURES),
-                 float(entry["threshold"]), Linear.from_entry(entry["highlight"], UNIT_FEATURES))
+    answer_features = tuple(entry["answer"]["weights"])
+    return Model(Linear.from_entry(entry["rank"], FEATURES), Linear.from_entry(entry["answer"], answer_features),
+                 float(entry["threshold"]), Linear.from_entry(entry["highlight"], UNIT_FEATURES), answer_features)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,6 @@ def judge(question: str, candidates: Sequence[Candidate], context: JudgeContext,
         for i in order[:keep]
     )
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
-    if model.answer.logit(evidence[order[0]].vector(EVIDENCE_FEATURES)) >= model.threshold:
+    if model.answer.logit(evidence[order[0]].vector(model.answer_features)) >= model.threshold:
         return Judgement(ranked, True, "", verdicts)
     return Judgement(ranked, False, evidence[order[0]].gap, verdicts)
