@@ -165,7 +165,9 @@ def test_abstention_recall_on_unanswerable_set(assistant, gold, recall):
 
 
 @pytest.mark.parametrize(
-    ("gold", "limit"), [(VARIANTS, 0.05), (TRADITIONAL_COLLOQUIAL, 0.05), (INDEPENDENT_CHINESE, 0.1)], ids=["own", "trad", "independent"]
+    # traditional: 2 of 20 since run 18's decision left out the key-term share (1 before), a trade
+    # for refusing more near misses (README, 2026-12-06 third stop)
+    ("gold", "limit"), [(VARIANTS, 0.05), (TRADITIONAL_COLLOQUIAL, 0.1), (INDEPENDENT_CHINESE, 0.1)], ids=["own", "trad", "independent"]
 )
 def test_false_abstention_on_answerable_variants(assistant, gold, limit):
     """Few answerable paraphrased, colloquial, traditional and keyword questions abstain."""
