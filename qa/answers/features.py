@@ -3,8 +3,8 @@ holds the asked-for answer, and how the retrievers saw it.
 
 Every feature is a number the fitted models (:mod:`qa.answers.decide`) weigh; none decides
 alone. :data:`FEATURES` lists them in the order of the shipped weights: what the passage states
-(:data:`EVIDENCE_FEATURES`, read by both models), then how retrieval saw it (read by the ranking
-model only).
+(:data:`EVIDENCE_FEATURES`, read by the ranking model and, those its setting weighs, by the answer
+model), then how retrieval saw it (read by the ranking model only).
 """
 
 from __future__ import annotations
