@@ -109,7 +109,8 @@ class Reader:
         on this CPU without the padding).
         """
         ids = window.ids[None, :]
-        feeds = {"attention_mask": np.ones_like(ids), WORD_EMBEDDINGS_INPUT: self.embeddings.lookup(ids), "input_ids": ids}
+        feeds = {"attention_mask": np.ones_like(ids), WORD_EMBEDDINGS_INPUT: self.embeddings.lookup(ids),
+                 "input_ids": ids}
         answer, start, end = self.session.run(None, {name: feeds[name] for name in self.inputs})
         return float(answer[0]), start[0], end[0]
 
