@@ -47,7 +47,7 @@ def test_weights_on_raw_features_give_the_fitted_log_odds():
     scaler = StandardScaler().fit(x)
     fitted = LogisticRegression(C=calibrate.REGULARIZATION, max_iter=5000).fit(scaler.transform(x), y)
     assert np.allclose(x @ weights + bias, fitted.decision_function(scaler.transform(x)))
-    assert Linear(weights, bias).logit(x[0]) == pytest.approx(fitted.decision_function(scaler.transform(x[:1]))[0])
+    assert Linear(weights, bias, ("a", "b", "c")).logit(x[0]) == pytest.approx(fitted.decision_function(scaler.transform(x[:1]))[0])
 
 
 def test_the_sentence_model_learns_what_chooses_a_sentence_within_its_passage():

@@ -42,16 +42,15 @@ class Model:
     answer: Linear
     threshold: float
     highlight: Linear
-    answer_features: tuple[str, ...]  # the evidence features the answer model weighs, in its weights' order
 
 
 @functools.lru_cache(maxsize=2)
 def load_model(with_encoder: bool, path: Path = MODEL_FILE) -> Model:
     """The shipped model for answering with an encoder (hybrid, dense) or without one (bm25)."""
     entry = json.loads(path.read_text(encoding="utf-8"))["models"]["encoder" if with_encoder else "lexical"]
-    answer_features = tuple(entry["answer"]["weights"])
-    return Model(Linear.from_entry(entry["rank"], FEATURES), Linear.from_entry(entry["answer"], answer_features),
-                 float(entry["threshold"]), Linear.from_entry(entry["highlight"], UNIT_FEATURES), answer_features)
+    answer = Linear.from_entry(entry["answer"], tuple(entry["answer"]["weights"]))  # the features the file names
+    return Model(Linear.from_entry(entry["rank"], FEATURES), answer, float(entry["threshold"]),
+                 Linear.from_entry(entry["highlight"], UNIT_FEATURES))
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,6 @@ def judge(question: str, candidates: Sequence[Candidate], context: JudgeContext,
         for i in order[:keep]
     )
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
-    if model.answer.logit(evidence[order[0]].vector(model.answer_features)) >= model.threshold:
+    if model.answer.logit(evidence[order[0]].vector(model.answer.names)) >= model.threshold:
         return Judgement(ranked, True, "", verdicts)
     return Judgement(ranked, False, evidence[order[0]].gap, verdicts)

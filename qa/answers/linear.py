@@ -15,6 +15,7 @@ class Linear:
 
     weights: np.ndarray
     bias: float
+    names: tuple[str, ...]  # the features the weights are over, in their order
 
     def logit(self, values: np.ndarray) -> float:
         """Log-odds for feature ``values`` given in the model's order."""
@@ -26,8 +27,9 @@ class Linear:
 
     @classmethod
     def from_entry(cls, entry: dict, names: Sequence[str]) -> Linear:
-        """From a data-file entry whose ``weights`` are keyed by feature name."""
-        return cls(np.array([entry["weights"][name] for name in names], dtype=np.float64), float(entry["bias"]))
+        """From a data-file entry whose ``weights`` are keyed by feature name, in the order of ``names``."""
+        weights = np.array([entry["weights"][name] for name in names], dtype=np.float64)
+        return cls(weights, float(entry["bias"]), tuple(names))
 
 
 def probability(logit: float) -> float:
