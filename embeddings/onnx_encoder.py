@@ -180,10 +180,11 @@ def _open_prepared_session(folder: Path) -> onnxruntime.InferenceSession:
     return session
 
 
-def open_session(path: Path) -> onnxruntime.InferenceSession:
-    """An onnxruntime CPU session on every usable core, its workers not spinning while they wait."""
+def open_session(path: Path, threads: int | None = None) -> onnxruntime.InferenceSession:
+    """An onnxruntime CPU session running each call on ``threads`` cores (default: every usable
+    one), its workers not spinning while they wait."""
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = _usable_cpus()
+    options.intra_op_num_threads = threads or usable_cpus()
     options.inter_op_num_threads = 1
     # Workers that spin while waiting win little on an idle machine and lose much when other
     # processes hold the cores (2 cores, busy: 30-58 ms a query spinning, 22 ms not).
@@ -191,5 +192,6 @@ def open_session(path: Path) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

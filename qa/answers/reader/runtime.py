@@ -5,13 +5,15 @@ The weights ship in ``weights.safetensors`` beside this file (layers in int8, he
 first use exports them (int8, see :mod:`qa.answers.reader.export`) to
 ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx``, and a missing or
 damaged export is made again. Windows are cut as in training (see
-:mod:`qa.answers.reader.windows`) and run one at a time.
+:mod:`qa.answers.reader.windows`); each runs alone on one core, the windows of a question side
+by side on all of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import numpy as np
 import onnxruntime
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-from embeddings.onnx_encoder import open_session
+from embeddings.onnx_encoder import open_session, usable_cpus
 from embeddings.prepared import read_or_rebuild
 from embeddings.trimmed_tokenizer import TokenIds
 from embeddings.word_embeddings import WORD_EMBEDDINGS_INPUT, WordEmbeddings
@@ -72,13 +74,19 @@ NOTHING = Verdict(float("-inf"), float("-inf"), None, ())
 
 class Reader:
     """The reader's ONNX session with the encoder's tokenizer and word embeddings (thread-safe:
-    onnxruntime sessions are, and nothing here changes after construction)."""
+    onnxruntime sessions are, and nothing here changes after construction).
 
-    def __init__(self, session: onnxruntime.InferenceSession, tokens: TokenIds, embeddings: WordEmbeddings) -> None:
+    ``session`` should run each call on one core: the reader runs a question's windows side by
+    side, one a core, through a pool of ``workers`` threads shared by every caller.
+    """
+
+    def __init__(self, session: onnxruntime.InferenceSession, tokens: TokenIds, embeddings: WordEmbeddings,
+                 workers: int) -> None:
         self.session = session
         self.tokens = tokens
         self.embeddings = embeddings
         self.inputs = {node.name for node in session.get_inputs()}
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reader")
 
     def read(self, question: str, passages: Sequence[tuple[str, str]]) -> list[Verdict]:
         """A :class:`Verdict` for each ``(context, text)`` passage: ``context`` is its document
@@ -88,25 +96,32 @@ class Reader:
         passages in one script, and reads a traditional question of a simplified report poorly.
         """
         asked = encode_text(self.tokens, simplified(question))
-        return [self._verdict(self._read_passage(asked, context, text), len(text)) for context, text in passages]
+        cut_passages = [self._cut_passage(asked, context, text) for context, text in passages]
+        windows = [window for _, passage_windows in cut_passages for window in passage_windows]
+        runs = iter(self.pool.map(self._run, windows))
+        verdicts = []
+        for (offset, passage_windows), (_, text) in zip(cut_passages, passages):
+            found = []
+            for window in passage_windows:
+                answer, start, end = next(runs)
+                found.append((answer, WindowOutput(window, start, end, offset)))
+            verdicts.append(self._verdict(found, len(text)))
+        return verdicts
 
-    def _read_passage(self, asked: tuple[np.ndarray, np.ndarray], context: str, text: str
-                      ) -> list[tuple[float, WindowOutput]]:
-        """Each window of one passage for the encoded question ``asked``, with its answer log-odds."""
+    def _cut_passage(self, asked: tuple[np.ndarray, np.ndarray], context: str, text: str) -> tuple[int, list[Window]]:
+        """The windows of one passage for the encoded question ``asked``, and where the passage's
+        text starts in their context."""
         composed, offset = compose(simplified(context), simplified_in_place(text))
-        found = []
-        for window in cut(asked, encode_text(self.tokens, composed)):
-            answer, start, end = self._run(window)
-            found.append((answer, WindowOutput(window, start, end, offset)))
-        return found
+        return offset, cut(asked, encode_text(self.tokens, composed))
 
     def _run(self, window: Window) -> tuple[float, np.ndarray, np.ndarray]:
         """The answer head's log-odds and the start and end logits of one window.
 
-        Windows run one at a time, unpadded: the int8 graph quantizes its activations with one
-        scale per run, so a window batched with another would read differently with each
-        neighbour; alone, a passage's verdict depends on it only (and onnxruntime is faster
-        on this CPU without the padding).
+        Windows run alone, unpadded: the int8 graph quantizes its activations with one scale per
+        run, so a window batched with another would read differently with each neighbour; alone,
+        a passage's verdict depends on it only (and onnxruntime is faster on this CPU without the
+        padding). Two windows on one core each, side by side, take 0.69 of the time they take one
+        after the other on both cores (measured on 192 questions: 37 ms against 54 ms).
         """
         ids = window.ids[None, :]
         feeds = {"attention_mask": np.ones_like(ids), WORD_EMBEDDINGS_INPUT: self.embeddings.lookup(ids),
@@ -141,6 +156,7 @@ def load_reader(encoder_folder: Path, tokens: TokenIds, embeddings: WordEmbeddin
     def rebuild(error: Exception) -> None:
         export_reader(encoder_folder, weights, target, reason=f"{type(error).__name__}")
 
-    return Reader(read_or_rebuild(folder, lambda: open_session(target), rebuild, _LOAD_ERRORS), tokens, embeddings)
+    session = read_or_rebuild(folder, lambda: open_session(target, threads=1), rebuild, _LOAD_ERRORS)
+    return Reader(session, tokens, embeddings, workers=usable_cpus())
 
 
