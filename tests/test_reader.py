@@ -112,6 +112,25 @@ def test_a_damaged_export_is_made_again(assistant, tmp_path):
     assert verdict.span is not None and export.stat().st_size > 1_000_000
 
 
+def test_making_an_export_removes_the_oldest_of_other_versions(assistant, tmp_path):
+    import os
+
+    from qa.answers.reader.runtime import KEPT_EXPORTS
+
+    exports = tmp_path / EXPORT_FOLDER
+    stale = [exports / f"{age:016x}" for age in range(KEPT_EXPORTS + 1)]
+    for age, folder in enumerate(stale):
+        folder.mkdir(parents=True)
+        (folder / "reader.onnx").write_bytes(b"an export of other weights")
+        os.utime(folder, (1e9 - age * 1000, 1e9 - age * 1000))  # stale[0] the newest
+    encoder = assistant.encoder
+    load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
+    (current,) = {folder for folder in exports.iterdir() if folder.is_dir()} - set(stale)
+    assert (current / "reader.onnx").stat().st_size > 1_000_000
+    assert sorted(folder for folder in exports.iterdir() if folder.is_dir() and folder != current) == sorted(
+        stale[:KEPT_EXPORTS - 1])
+
+
 def test_the_export_multiplies_by_its_weights_in_int8(reader, reader_home):
     import onnx
 

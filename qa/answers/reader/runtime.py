@@ -12,6 +12,7 @@ by side on all of them.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from qa.language.textnorm import simplified, simplified_in_place
 WEIGHTS = Path(__file__).with_name("weights.safetensors")
 EXPORT_FOLDER = "models/reader"
 MAX_SPAN_TOKENS = 30
+KEPT_EXPORTS = 3  # exports kept under one home: this version's and the newest two others' (other checkouts)
 _LOAD_ERRORS = (OSError, ort_errors.Fail, ort_errors.InvalidArgument, ort_errors.InvalidGraph,
                 ort_errors.InvalidProtobuf, ort_errors.NoSuchFile, ort_errors.RuntimeException)
 
@@ -148,15 +150,26 @@ class Reader:
 def load_reader(encoder_folder: Path, tokens: TokenIds, embeddings: WordEmbeddings, home: Path,
                 weights: Path = WEIGHTS) -> Reader:
     """The reader for the prepared encoder at ``encoder_folder`` (whose tokenizer and word
-    embeddings it shares), its ONNX export made under ``home`` when missing or damaged."""
+    embeddings it shares), its ONNX export made under ``home`` when missing or damaged; making
+    one removes all but the newest :data:`KEPT_EXPORTS` of the exports there."""
     digest = hashlib.sha256(weights.read_bytes() + FORMAT.encode()).hexdigest()[:16]
     folder = home / EXPORT_FOLDER / digest
     target = folder / "reader.onnx"
 
     def rebuild(error: Exception) -> None:
         export_reader(encoder_folder, weights, target, reason=f"{type(error).__name__}")
+        _remove_older_exports(folder)
 
     session = read_or_rebuild(folder, lambda: open_session(target, threads=1), rebuild, _LOAD_ERRORS)
     return Reader(session, tokens, embeddings, workers=usable_cpus())
 
 
+
+
+def _remove_older_exports(current: Path) -> None:
+    """Remove the exports beside ``current`` (of other weights or formats) but the newest
+    ``KEPT_EXPORTS - 1``: each is 22 MB, and a new version of the weights makes a new one."""
+    others = [folder for folder in current.parent.iterdir() if folder.is_dir() and folder != current]
+    others.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
+    for stale in others[KEPT_EXPORTS - 1:]:
+        shutil.rmtree(stale, ignore_errors=True)
