@@ -164,8 +164,6 @@ def load_reader(encoder_folder: Path, tokens: TokenIds, embeddings: WordEmbeddin
     return Reader(session, tokens, embeddings, workers=usable_cpus())
 
 
-
-
 def _remove_older_exports(current: Path) -> None:
     """Remove the exports beside ``current`` (of other weights or formats) but the newest
     ``KEPT_EXPORTS - 1``: each is 22 MB, and a new version of the weights makes a new one."""
