@@ -138,6 +138,16 @@ def test_highlight_takes_the_list_after_a_lead_in(assistant):
     assert any("每天自学一小时" in h.text for h in top.highlights)
 
 
+def test_a_sentence_goes_on_from_a_lead_in():
+    from qa.answers.highlight import leads_on
+    from qa.documents.document import Sentence
+
+    lead, colon = Sentence(0, 10, "开展“五个一”读书活动。"), Sentence(0, 10, "开展“五个一”读书活动：")
+    assert leads_on(lead, Sentence(10, 20, "即每天自学一小时，每月培训一天。"))
+    assert leads_on(colon, Sentence(10, 20, "每天自学一小时，每月培训一天。"))
+    assert not leads_on(lead, Sentence(10, 20, "收到征文560多篇。"))
+
+
 def test_abstention_keeps_the_nearest_passages_with_a_reason(assistant):
     answer = assistant.ask("厦门局2013年的进出口货物总值是多少？")
     assert not answer.answered
@@ -252,6 +262,9 @@ def test_reasons_means_and_enumerations_are_recognised():
     assert qtype.is_means("通过党员带头开展活动") and not qtype.is_means("现有员工88人")
     assert qtype.is_enumeration("一是着力在目标上定准位") and qtype.is_enumeration("开设延时服务、错单提示、绿色通行等窗口")
     assert not qtype.is_enumeration("现有员工88人")
+    assert qtype.is_enumeration("建立制度；完善机制；强化考核")  # items between ；
+    assert qtype.is_enumeration("即每天自学一小时，每月培训一天，每季度精读一本书")  # parallel clauses
+    assert not qtype.is_enumeration("他们在会上发言，大家很受鼓舞，工作有了起色")
     assert qtype.asks_list("活动包括哪些内容？") and not qtype.asks_list("凤岗办事处有多少名员工？")
 
 

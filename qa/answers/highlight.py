@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 MAX_HIGHLIGHTS = 2
 UNIT_FEATURES = (  # of a sentence, each minus the passage's best sentence's
-    "coverage",  # weighted share of the key terms it states (its headings' count as stated)
+    "coverage",  # weighted share of the key terms it states (its headings', and a lead-in's, count as stated)
     "kind",  # it holds the asked-for kind of answer
     "focus",  # ... beside the asked-for noun
     "cosine",  # its cosine to the question
@@ -114,6 +114,17 @@ def coverage(reading: Reading, text: str, stated: Collection[str]) -> float:
     return sum(weight for term, weight in reading.weights.items() if term in stated or reading.states(term, text)) / total
 
 
+def stated_terms(reading: Reading, text: str) -> frozenset[str]:
+    """The question's key terms that normalized ``text`` states."""
+    return frozenset(term for term in reading.weights if reading.states(term, text))
+
+
+def leads_on(previous: Sentence, sentence: Sentence) -> bool:
+    """Whether ``sentence`` goes on from ``previous``: ``previous`` ends in a colon, or ``sentence``
+    opens with 即, 包括, 其中… (what it lists belongs to what ``previous`` names)."""
+    return previous.text.endswith(_LEAD_OUT) or sentence.text.startswith(_LEAD_IN)
+
+
 def answer_kind(reading: Reading, sentence: str, lists: bool) -> tuple[bool, bool]:
     """Whether a sentence holds the asked-for kind of answer (for why / how / which-ones questions:
     the reason, the means, the enumeration), and whether it holds it beside the asked-for noun."""
@@ -135,15 +146,19 @@ def answer_kind(reading: Reading, sentence: str, lists: bool) -> tuple[bool, boo
 def unit_features(question: str, passage: LibraryPassage, context: HighlightContext,
                   verdict: Verdict | None) -> np.ndarray:
     """:data:`UNIT_FEATURES` of each of ``passage``'s :func:`answer_units` (units × features), each
-    relative to the passage's best unit; cosine and reader are 0 without an encoder or a verdict."""
+    relative to the passage's best unit; cosine and reader are 0 without an encoder or a verdict.
+    A unit's coverage counts as stated the terms of its headings, and those of the unit before it
+    when it goes on from it (see :func:`leads_on`)."""
     reading = context.read(question)
     lists = qtype.asks_list(question) or asks_list_english(question)
-    topic = passage_topic(passage)
-    in_topic = frozenset(term for term in reading.weights if reading.states(term, topic))
+    in_topic = stated_terms(reading, passage_topic(passage))
     paragraph = passage.paragraph
     units = answer_units(paragraph)
+    normalized = normalized_units(paragraph)
     rows = np.zeros((len(units), len(UNIT_FEATURES)))
-    rows[:, 0] = [coverage(reading, normalized, in_topic) for normalized in normalized_units(paragraph)]
+    rows[:, 0] = [coverage(reading, normalized[i], in_topic | stated_terms(reading, normalized[i - 1])
+                           if i and leads_on(units[i - 1], units[i]) else in_topic)
+                  for i in range(len(units))]
     rows[:, 1:3] = [answer_kind(reading, unit.text, lists) for unit in units]
     cosines = context.sentence_cosines(question, passage)
     if cosines is not None:
@@ -160,9 +175,7 @@ def pick(logits: np.ndarray, sentences: Sequence[Sentence]) -> list[int]:
     best = int(np.argmax(logits))
     picked = [best]
     after = best + 1
-    if after < len(sentences) and (
-        sentences[best].text.endswith(_LEAD_OUT) or sentences[after].text.startswith(_LEAD_IN)
-    ):
+    if after < len(sentences) and leads_on(sentences[best], sentences[after]):
         return [best, after]
     neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(sentences)]
     if neighbours:

@@ -289,7 +289,12 @@ def years(text: str) -> list[str]:
 
 _REASON = re.compile(r"由于|因为|为了|之所以|原因|缘于|出于|旨在|(?:^|[，,。；;：:])为(?![了何什])")
 _MEANS = re.compile(r"通过|采取|采用|利用|依托|借助|依靠|坚持|实行|推行|按照|围绕|以[\u4e00-\u9fff“”]{1,12}为(?:抓手|载体|依托|平台|核心|重点|主线|目标)")
-_ENUMERATION = re.compile(r"[一二三四五六七八九十]是|首先|其次|第[一二三四五六七八九十]|[^、，。；]{1,12}、[^、，。；]{1,12}、|；.+；")
+_ENUMERATION = re.compile(  # over normalized text, where ，；： are , ; :
+    r"[一二三四五六七八九十]是|首先|其次|第[一二三四五六七八九十]"
+    r"|[^、,。;]{1,12}、[^、,。;]{1,12}、"  # three items joined by 、
+    r"|;.+;"  # items between ；
+    r"|(?:^|[,:;])[^,。;]?([^,。;])[^,。;]{0,15},\1[^,。;]{1,15},\1"  # three parallel clauses: 每天…，每月…，每季度…
+)
 _LIST_QUESTION = re.compile(r"哪些|包括什么|包括哪|有什么(?:措施|做法|内容|活动|举措|办法|成绩|荣誉)|几项(?:措施|内容)|列举")
 
 
@@ -304,7 +309,8 @@ def is_means(text: str) -> bool:
 
 
 def is_enumeration(text: str) -> bool:
-    """Whether ``text`` enumerates (一是…二是…, 首先…其次…, three items joined by 、, items between ；)."""
+    """Whether ``text`` enumerates (一是…二是…, 首先…其次…, three items joined by 、, items between ；,
+    three parallel clauses opening alike: 每天…，每月…，每年…)."""
     return bool(_ENUMERATION.search(normalize(text)))
 
 
