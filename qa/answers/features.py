@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa.answers.highlight import READER_FLOOR, normalized_sentences
+from qa.answers.highlight import READER_FLOOR, normalized_sentences, stated_terms
 from qa.answers.reading import Reading
 from qa.language import qtype
 from qa.language.english import is_english
@@ -173,7 +173,7 @@ def missing_attribute(reading: Reading) -> str:
 
 def assess(question: str, reading: Reading, candidates: Sequence[Candidate], context: EvidenceContext) -> list[Evidence]:
     """The :class:`Evidence` of every candidate (retrieval features are relative to the others)."""
-    in_library = frozenset(term for term in reading.weights if reading.states(term, context.text))
+    in_library = stated_terms(reading, context.text)
     shared = {
         "year_absent": float(any(year not in context.text for year in qtype.years(question))),
         "english": float(is_english(question)),

@@ -156,9 +156,9 @@ def unit_features(question: str, passage: LibraryPassage, context: HighlightCont
     units = answer_units(paragraph)
     normalized = normalized_units(paragraph)
     rows = np.zeros((len(units), len(UNIT_FEATURES)))
-    rows[:, 0] = [coverage(reading, normalized[i], in_topic | stated_terms(reading, normalized[i - 1])
-                           if i and leads_on(units[i - 1], units[i]) else in_topic)
-                  for i in range(len(units))]
+    stated = [in_topic] + [in_topic | stated_terms(reading, normalized[i - 1]) if leads_on(units[i - 1], units[i])
+                           else in_topic for i in range(1, len(units))]
+    rows[:, 0] = [coverage(reading, text, terms) for text, terms in zip(normalized, stated)]
     rows[:, 1:3] = [answer_kind(reading, unit.text, lists) for unit in units]
     cosines = context.sentence_cosines(question, passage)
     if cosines is not None:
