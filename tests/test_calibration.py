@@ -80,15 +80,17 @@ def _example(group: str, answerable: bool, score: float) -> calibrate.Example:
     return calibrate.Example(group, answerable, features, np.array([answerable, False]), units, labels)
 
 
-def test_the_threshold_trades_recall_against_false_abstention():
-    answers = np.array([0.9, 0.8, 0.7, 0.6, 0.1, 0.3, 0.75])
-    examples = [_example("a", True, s) for s in answers[:4]] + [_example("b", False, s) for s in answers[4:]]
+def test_the_threshold_refuses_all_it_can_within_the_false_abstention_limit():
+    answerable = np.concatenate([np.linspace(0.5, 0.99, 30), [0.35]])
+    unanswerable = np.array([0.1, 0.3, 0.4, 0.6])
+    answers = np.concatenate([answerable, unanswerable])
+    examples = [_example("a", True, s) for s in answerable] + [_example("b", False, s) for s in unanswerable]
     threshold = calibrate.choose_threshold(examples, answers)
-    # abstaining on 0.75 as well would withhold two answers: worth less than one more abstention
-    assert 0.3 < threshold <= 0.6
+    # refusing 0.35 withholds 1 of 31 answers (within 4%); refusing 0.5 as well would withhold 2
+    assert 0.4 < threshold <= 0.5
     figures = calibrate.metrics(examples, [e.features[:, 0] for e in examples], answers, threshold)
-    assert figures["abstention_recall"] == pytest.approx(2 / 3)
-    assert figures["false_abstention"] == 0.0
+    assert figures["abstention_recall"] == pytest.approx(3 / 4)
+    assert figures["false_abstention"] == pytest.approx(1 / 31)
 
 
 def test_nested_cross_validation_scores_each_set_without_it():
