@@ -237,7 +237,7 @@ def out_of_fold(examples: Sequence[Example], columns: Sequence[int]) -> tuple[li
 def choose_threshold(examples: Sequence[Example], answers: np.ndarray) -> float:
     """The highest threshold on the answer log-odds (midpoints between questions) whose false
     abstention stays within ``FALSE_ABSTENTION_LIMIT``, each question weighted by
-    :func:`set_weights`: it refuses every unanswerable question it can at that cost."""
+    :func:`set_weights`: it refuses every unanswerable question it can within that limit."""
     answerable = np.array([e.answerable for e in examples])
     weights = set_weights(examples)
     values = np.unique(answers)
