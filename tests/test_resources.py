@@ -64,6 +64,11 @@ for name in postags._HMM_TABLES:  # read from jieba's pickles: the tables its Py
     spelled = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(spelled)
     assert sys.modules[f"jieba.posseg.{name}"].P == spelled.P, name
+emissions = sys.modules["jieba.posseg.prob_emit"].P
+chars = {}
+for row in emissions.values():
+    for char in row:
+        assert chars.setdefault(char, char) is char  # one object a character, whichever state emits it
 text = "局长、支部书记赵金生在凤岗办事处讲话，Hello AT&T 2011年，孙悦棠和戴柯宇"
 assert list(tagger.cut(text)) == list(fresh.cut(text)) == list(jieba.posseg.cut(text))
 print("ok")

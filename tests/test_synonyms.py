@@ -42,3 +42,19 @@ def test_the_shipped_thesaurus_links_paraphrases():
     assert shipped.related("职工")["员工"] == SYNONYM  # a two-word group of synonyms
     assert 0 < shipped.related("春节")["除夕"] < shipped.related("职工")["员工"]
     assert shipped.related("组建")["成立"] == pytest.approx(NEAR * size_factor(len(shipped.categories["Hc05A"])))
+
+
+def test_the_cached_thesaurus_is_the_trees_with_one_string_a_word(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORT_QA_HOME", str(tmp_path))
+    thesaurus.cache_clear()
+    try:
+        built = thesaurus()  # read from the tree, then saved
+        thesaurus.cache_clear()
+        loaded = thesaurus()  # read from the cache
+    finally:
+        thesaurus.cache_clear()
+    assert (tmp_path / "cache" / "cilin-thesaurus.bin").is_file() and loaded is not built
+    assert (loaded.groups, loaded.categories, loaded.codes) == (built.groups, built.categories, built.codes)
+    first, second = loaded.codes["成立"][:2]  # a word in two groups
+    assert next(w for w in loaded.groups[first] if w == "成立") is next(w for w in loaded.groups[second] if w == "成立")
+

@@ -10,7 +10,7 @@ The HMM is decoded by :class:`qa.language.viterbi.ArrayViterbi`, which finds jie
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 import io
 import itertools
 import marshal
@@ -46,15 +46,15 @@ def _tagger():
 
 def _posseg() -> types.ModuleType:
     """``jieba.posseg``, imported without loading what this process would then hold twice: its
-    HMM tables come from jieba's own pickles of them (as on Jython; the Python modules that
-    spell them out cost 30 MiB more), and its default tagger (over ``jieba.dt``, which is
-    :func:`base_jieba`) starts with no word tags instead of reading them from the dictionary
-    file (0.4 s and 46 MiB; :func:`_tagger` sets them)."""
+    HMM tables come from :func:`_hmm_tables` (the Python modules that spell them out cost 30 MiB
+    more), and its default tagger (over ``jieba.dt``, which is :func:`base_jieba`) starts with
+    no word tags instead of reading them from the dictionary file (0.4 s and 46 MiB;
+    :func:`_tagger` sets them)."""
     if "jieba.posseg" in sys.modules:
         return sys.modules["jieba.posseg"]
-    for name in _HMM_TABLES:
+    for name, held in zip(_HMM_TABLES, _hmm_tables()):
         table = types.ModuleType(f"jieba.posseg.{name}")
-        table.P = pickle.loads(importlib.resources.files("jieba").joinpath("posseg", f"{name}.p").read_bytes())
+        table.P = held
         sys.modules[table.__name__] = table
     base = base_jieba()
     base.get_dict_file = io.BytesIO  # what the module's POSTokenizer(jieba.dt) reads its word tags from
@@ -63,6 +63,36 @@ def _posseg() -> types.ModuleType:
     finally:
         del base.get_dict_file
     return jieba.posseg
+
+
+def _hmm_tables() -> tuple[dict, ...]:
+    """jieba's HMM tables (:data:`_HMM_TABLES`, equal to its pickles of them), from the cache in
+    :mod:`marshal` form, where each state and character is one object however many entries name
+    it (jieba's pickles hold a copy per entry: 11 MiB more)."""
+    source = Path(importlib.util.find_spec("jieba").origin).parent / "posseg" / "prob_emit.p"
+    return cached("jieba-hmm-tables", source, lambda: _shared_tables(source.parent), marshal.dumps, _load_tables)
+
+
+def _shared_tables(folder: Path) -> tuple[dict, ...]:
+    """jieba's pickled HMM tables in ``folder``, with one object for each state and each character."""
+    char_states, start, transitions, emissions = (pickle.loads((folder / f"{name}.p").read_bytes()) for name in _HMM_TABLES)
+    states: dict[tuple[str, str], tuple[str, str]] = {}
+    chars: dict[str, str] = {}
+    state, char = (lambda s: states.setdefault(s, s)), (lambda c: chars.setdefault(c, c))
+    return (
+        {char(c): tuple(map(state, held)) for c, held in char_states.items()},
+        {state(s): p for s, p in start.items()},
+        {state(s): {state(t): p for t, p in row.items()} for s, row in transitions.items()},
+        {state(s): {char(c): p for c, p in row.items()} for s, row in emissions.items()},
+    )
+
+
+def _load_tables(data: bytes) -> tuple[dict, ...]:
+    """The tables :func:`_hmm_tables` saved; ``ValueError`` for data of another shape."""
+    tables = marshal.loads(data)
+    if not (isinstance(tables, tuple) and len(tables) == len(_HMM_TABLES) and all(isinstance(t, dict) for t in tables)):
+        raise ValueError("not jieba's HMM tables")
+    return tables
 
 
 def _word_tags(tagger) -> dict[str, str]:

@@ -4,7 +4,8 @@ The graph takes the word embeddings as an input, as the encoder's does (see
 :mod:`embeddings.word_embeddings`): the reader reads the encoder's rows, and its export holds only
 its own layers and heads. Its matrix products are quantized to int8 (onnxruntime's pre-processing,
 then dynamic quantization per channel): twice as fast on this CPU, with the same decisions out of
-fold (see ``READER.md``).
+fold (see ``READER.md``). Its weights are saved beside the graph (``reader.onnx_data``), which
+onnxruntime maps instead of copying out of the graph: 23 MiB less resident than one file.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from embeddings.home import atomic_write
 from embeddings.word_embeddings import detach_word_embeddings, matrix_shape
 
 ONNX_OPSET = 17
-FORMAT = "int8-per-channel"  # part of the export's folder name: a new format is a new export
+FORMAT = "int8-per-channel-external"  # part of the export's folder name: a new format is a new export
+WEIGHTS_FILE_SUFFIX = "_data"  # the weights file is named after the graph's: reader.onnx_data
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("answer", "start", "end")
 
 
 def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str) -> None:
     """Write the reader (``weights`` on ``encoder_folder``'s embeddings) to the ONNX file ``target``
-    (int8 matrix products, one file, written atomically). Callers hold the preparation lock of
-    ``target``'s folder."""
+    (int8 matrix products) and its weights file beside it, each written atomically, the graph
+    last. Callers hold the preparation lock of ``target``'s folder."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -60,4 +62,8 @@ def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str
         prepared, quantized = Path(scratch) / "prepared.onnx", Path(scratch) / "quantized.onnx"
         quant_pre_process(exported, prepared, skip_symbolic_shape=True)
         quantize_dynamic(prepared, quantized, per_channel=True, weight_type=QuantType.QInt8)
-        atomic_write(target, quantized.read_bytes())
+        graph_file, weights_file = Path(scratch) / target.name, Path(scratch) / (target.name + WEIGHTS_FILE_SUFFIX)
+        onnx.save_model(onnx.load(quantized), graph_file, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=weights_file.name)
+        atomic_write(target.with_name(weights_file.name), weights_file.read_bytes())
+        atomic_write(target, graph_file.read_bytes())
