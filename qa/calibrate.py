@@ -59,7 +59,11 @@ OTHER_ARTICLES = 260
 # near misses it never saw.
 DEFAULT_SETS = ("answerable_variants", "traditional_colloquial", "english", "unanswerable",
                 "independent_chinese", "independent_english", "independent_unanswerable", "blind_a", "blind_c",
-                "near_misses_10", "near_misses_12")
+                "near_misses_10", "near_misses_12", "english_calibration")
+# Sets written to calibrate when to answer, read by the answer model and its threshold only: the
+# 58 English questions of english_calibration, in the ranking and sentence models too, cost four
+# sentence choices over the report's eval sets (see the README, 2026-12-06 eighth stop).
+ANSWER_ONLY_SETS = ("english_calibration",)
 REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
 FALSE_ABSTENTION_LIMIT = 0.04  # the share of answerable questions the threshold may refuse (the issue's goal)
 MODES = {"encoder": "hybrid", "lexical": "bm25"}
@@ -163,13 +167,15 @@ def fit_both(examples: Sequence[Example], columns: Sequence[int]) -> Fitted:
     """The ranking model on every candidate (positive: it holds the evidence); the answer model on
     the candidates that hold the evidence (positive) and every candidate of the unanswerable
     questions (negative); the sentence model on the sentences of each answering passage, as a
-    choice of the ones that hold the evidence (:func:`fit_choice`)."""
-    rank = fit_linear(np.concatenate([e.features for e in examples]), np.concatenate([e.labels for e in examples]))
+    choice of the ones that hold the evidence (:func:`fit_choice`). The sets of
+    :data:`ANSWER_ONLY_SETS` enter the answer model only."""
+    ranked = [e for e in examples if e.group not in ANSWER_ONLY_SETS]
+    rank = fit_linear(np.concatenate([e.features for e in ranked]), np.concatenate([e.labels for e in ranked]))
     answer_rows = [e.features[e.labels | (not e.answerable)][:, columns] for e in examples]
     answer_labels = [e.labels[e.labels | (not e.answerable)] for e in examples]
     weights = set_weights(examples)
     answer_weights = [np.full(len(labels), weight) for labels, weight in zip(answer_labels, weights)]
-    read = [e for e in examples if e.units is not None]
+    read = [e for e in ranked if e.units is not None]
     highlight = fit_choice([e.units for e in read], [e.unit_labels for e in read])
     answer = fit_linear(np.concatenate(answer_rows), np.concatenate(answer_labels), np.concatenate(answer_weights))
     return Fitted(rank, answer, highlight)

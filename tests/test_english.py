@@ -81,6 +81,22 @@ def test_glossary_keeps_only_the_reports_words(tmp_path):
     assert glossary.glosses("What about the weather?") == {"weather": ()}
 
 
+def test_an_english_reading_holds_the_share_of_its_weight_the_report_has_no_word_for(tmp_path):
+    from qa.answers.reading import read_english
+
+    dictionary = tmp_path / "mini.txt.gz"
+    with gzip.open(dictionary, "wt", encoding="utf-8") as out:
+        out.write("員工 员工 [yuan2 gong1] /staff/personnel/employee/\n")
+    glossary = Glossary(normalize("凤岗办事处现有员工88人。"), Tokenizer(), dictionary=dictionary)
+
+    def share(question: str) -> float:
+        return read_english(question, glossary, lambda term: 1.0, lambda word: {}).unglossed
+
+    assert share("How many employees in Fenggang?") == 0.0  # every word has the report's word
+    assert 0.0 < share("How many employees work in Fenggang?") < share("How many employees keep pet dogs in Fenggang?") < 1.0
+    assert share("What about the weather?") == 1.0
+
+
 @pytest.mark.parametrize("name", ["english.jsonl", "independent_english.jsonl"])
 def test_english_questions_reach_their_passage_and_are_answered(assistant, name):
     report = evaluate(read_gold(DATA / name), lambda q: assistant.ask(q, top_k=5))

@@ -36,6 +36,7 @@ EVIDENCE_FEATURES = (
     "checked",  # the asked-for kind can be recognised (a quantity, a date, a place, a named role's holder, a reason, a means)
     "attribute",  # it states the asked-for attribute of the asked-for noun (员工88人, 局长…赵金生)
     "english",  # the question is in English
+    "unglossed",  # share of an English question's key-term weight the library has no word for
     "cosine",  # cosine of its sentence closest to the question
     "reader",  # the reader's answer log-odds (floor without a reader, or past its depth)
     "reader_lead",  # how far the reader's best span leads no span
@@ -177,6 +178,7 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
     shared = {
         "year_absent": float(any(year not in context.text for year in qtype.years(question))),
         "english": float(is_english(question)),
+        "unglossed": reading.unglossed,
     }
     evidence = [_passage_evidence(question, reading, c, context, in_library) for c in candidates]
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))

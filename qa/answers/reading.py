@@ -37,6 +37,8 @@ class Reading:
     the words that may stand for it, with their closeness. ``focus`` holds the forms of the
     asked-for noun (员工 in 多少名员工, 局长 in 局长是谁), ``events`` those of the verbs a time
     question dates (成立 in 哪一年成立). Names and numbers have no synonyms (第六 is not 第七).
+    ``unglossed`` is the share of an English question's key-term weight the library has no word
+    for (0 for a Chinese question).
     """
 
     text: str
@@ -47,6 +49,7 @@ class Reading:
     names: tuple[str, ...]
     focus: tuple[str, ...]
     events: tuple[str, ...]
+    unglossed: float = 0.0
 
     def states(self, term: str, text: str) -> bool:
         """Whether normalized ``text`` states key ``term`` in one of its forms."""
@@ -159,6 +162,8 @@ def read_english(question: str, glossary: Glossary, weight: Callable[[str], floa
     kind = english_kind(question)
     asked = set(kind.focus.split())
     focus = [word for key, words in glosses.items() if asked & set(key.split()) for word in words]  # base forms
+    total = sum(weights.values())
+    unglossed = sum(weights[key] for key, words in glosses.items() if not words) / total if total > 0 else 0.0
     return Reading(
         text=glossary.chinese_text(question),
         kind=QuestionType(kind.kind, focus=focus[0] if focus else "", measure=kind.measure),
@@ -168,6 +173,7 @@ def read_english(question: str, glossary: Glossary, weight: Callable[[str], floa
         names=(),
         focus=tuple(focus),
         events=(),
+        unglossed=unglossed,
     )
 
 
