@@ -4,9 +4,9 @@ log-odds that it answers the question and the short answer span it holds.
 The weights ship in ``weights.safetensors`` beside this file (layers in int8, heads in fp16); the
 first use exports them (int8, see :mod:`qa.answers.reader.export`) to
 ``$REPORT_QA_HOME/models/reader/<hash of weights and format>/reader.onnx`` (its weights in
-``reader.onnx_data`` beside it), and a missing or damaged export is made again. Windows are cut as in training (see
-:mod:`qa.answers.reader.windows`); each runs alone on one core, the windows of a question side
-by side on all of them.
+``reader.onnx_data`` beside it), and a missing or damaged export is made again. Windows are cut
+as in training (see :mod:`qa.answers.reader.windows`); each runs alone on one core, the windows
+of a question side by side on all of them.
 """
 
 from __future__ import annotations
