@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from qa.evaluate import evaluate, read_gold
 from qa.language.english import (
     Glossary,
     _read_dictionary_table,
+    _unpack,
     dictionary_path,
     dictionary_table,
     english_kind,
@@ -21,7 +24,8 @@ from qa.language.english import (
 from qa.language.qtype import QType
 from qa.language.textnorm import Tokenizer, normalize
 
-DATA = Path(__file__).resolve().parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
 
 
 def test_english_questions_are_told_from_chinese_ones():
@@ -97,6 +101,24 @@ def test_an_english_reading_holds_the_share_of_its_weight_the_report_has_no_word
     assert share("What about the weather?") == 1.0
 
 
+GLOSSARY_PINYIN_CHECK = """
+import sys
+from qa import Assistant
+from qa.language.english import Glossary
+glossary = Assistant().retriever.glossary
+assert glossary.pinyin["fenggang"] == {"凤岗"}
+assert "pypinyin" not in sys.modules  # the documents' cached pinyin, not the words romanized again
+assert Glossary(glossary.report_text, glossary.tokenizer).pinyin == glossary.pinyin
+print("ok")
+"""
+
+
+def test_the_glossary_spells_the_librarys_words_from_its_cache_as_romanizing_them_would(assistant):
+    # ``assistant`` first: the seed's documents are cached (indexing romanizes their words)
+    run = subprocess.run([sys.executable, "-c", GLOSSARY_PINYIN_CHECK], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout.strip() == "ok", run.stderr[-2000:]
+
+
 @pytest.mark.parametrize("name", ["english.jsonl", "independent_english.jsonl"])
 def test_english_questions_reach_their_passage_and_are_answered(assistant, name):
     report = evaluate(read_gold(DATA / name), lambda q: assistant.ask(q, top_k=5))
@@ -143,4 +165,4 @@ def test_the_shipped_dictionary_is_read_through_the_cache(tmp_path, monkeypatch)
     built = dictionary_table()
     assert (tmp_path / "cache" / "cedict.bin").exists()
     assert dictionary_table() == built == _read_dictionary_table(dictionary_path())
-    assert built[0]["员工"]["employee"] >= 1
+    assert dict(_unpack(built[0]["员工"]))["employee"] >= 1

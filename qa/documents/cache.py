@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from qa.documents.document import Document, Paragraph, Section, Sentence
 from qa.documents.ingest import read_report
 from qa.documents.layout import Layout
 from qa.documents.passages import passage_text
-from qa.language.textnorm import Tokenizer, normalize, quoted_terms, romanized
+from qa.language.textnorm import Tokenizer, han_words, normalize, quoted_terms, romanized
 
 CACHE_VERSION = 3  # 2: words and their pinyin apart; 3: a PDF's layout (pages, line positions)
 DOCUMENTS_DIR = "documents"
@@ -49,6 +50,11 @@ class PreparedDocument:
     def passages(self) -> list[str]:
         """The indexed text of each paragraph."""
         return [passage_text(self.document, p) for p in self.document.paragraphs]
+
+    def spellings(self) -> Iterator[tuple[str, str]]:
+        """Each Chinese word of each paragraph with its toneless pinyin (repeats included)."""
+        for words, pinyin in zip(self.words, self.pinyin):
+            yield from zip(han_words(words), pinyin)
 
     @property
     def tokens(self) -> list[tuple[str, ...]]:

@@ -9,7 +9,7 @@ and answers work on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +164,12 @@ class Library:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def spellings(self) -> Iterator[tuple[str, str]]:
+        """Each Chinese word of the passages with its toneless pinyin, as the documents' cache
+        holds them (repeats included)."""
+        for item in self.prepared:
+            yield from item.spellings()
 
     @property
     def sources(self) -> tuple[str, ...]:

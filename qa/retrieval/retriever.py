@@ -93,7 +93,7 @@ class Retriever:
         passage_tokens = [tokens for item in library.prepared for tokens in item.tokens]
         self.lexical = (lexical_index(passage_tokens, tokenizer, home) if home is not None
                         else LexicalIndex.build(passage_tokens, tokenizer))
-        self.glossary = Glossary("\n".join(normalized), tokenizer)
+        self.glossary = Glossary("\n".join(normalized), tokenizer, spellings=library.spellings)
 
     def signals(self, question: str) -> dict[str, np.ndarray]:
         """Each retriever's score for every passage, keyed ``bm25`` and ``dense``.

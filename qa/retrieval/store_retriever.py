@@ -69,7 +69,7 @@ class StoreRetriever:
         self.collection = collection
         normalized = [p.normalized for p in library.passages]
         self.tokenizer = Tokenizer(quoted_terms(normalized))
-        self.glossary = Glossary("\n".join(normalized), self.tokenizer)
+        self.glossary = Glossary("\n".join(normalized), self.tokenizer, spellings=library.spellings)
 
     def search(self, question: str, k: int, mask: np.ndarray | None = None) -> list[Candidate]:
         """The ``k`` best passages, best first; only those where ``mask`` is True when given."""
