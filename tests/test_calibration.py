@@ -93,6 +93,19 @@ def test_the_threshold_refuses_all_it_can_within_the_false_abstention_limit():
     assert figures["false_abstention"] == pytest.approx(1 / 31)
 
 
+def test_an_answer_only_set_moves_the_answer_model_alone():
+    scores = np.linspace(0.2, 0.9, 8)
+    base = [_example("a", True, s) for s in scores] + [_example("b", False, s / 2) for s in scores]
+    extra = [_example(calibrate.ANSWER_ONLY_SETS[0], answerable, s)
+             for answerable, s in [(True, 0.1), (False, 0.95), (True, 0.15), (False, 0.9)]]
+    columns = calibrate.answer_columns("lexical")
+    without, with_extra = calibrate.fit_both(base, columns), calibrate.fit_both(base + extra, columns)
+    for name in ("rank", "highlight"):
+        (w1, b1), (w2, b2) = getattr(without, name), getattr(with_extra, name)
+        assert np.array_equal(w1, w2) and b1 == b2, name
+    assert not np.allclose(without.answer[0], with_extra.answer[0])
+
+
 def test_nested_cross_validation_scores_each_set_without_it():
     rng = np.random.default_rng(1)
     examples = [_example(group, answerable, rng.normal(0.8 if answerable else 0.2, 0.1))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.language.resources import CACHE_DIR, cached, stable_hash
+from qa.language.resources import CACHE_DIR, cached, marshal_dicts, stable_hash
 
 from conftest import ROOT
 
@@ -90,3 +90,13 @@ def test_word_tags_saved_for_another_dictionary_order_are_refused() -> None:
     assert _load_tags(words, data) == {"甲": "n", "乙": "v"}
     with pytest.raises(ValueError):
         _load_tags({"乙": 2, "甲": 1}, data)
+
+
+def test_marshal_dicts_reads_its_tables_and_refuses_another_shape() -> None:
+    word = "凤岗"
+    first, second = marshal_dicts(marshal.dumps(({word: 1}, {2: word})), 2)
+    assert first == {"凤岗": 1} and next(iter(first)) is second[2]  # one object, as saved
+    for other in (marshal.dumps(({},)), marshal.dumps([{}, {}]), marshal.dumps(({}, "x"))):
+        with pytest.raises(ValueError):
+            marshal_dicts(other, 2)
+

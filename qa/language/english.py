@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 from qa.language.qtype import QType, QuestionType
-from qa.language.resources import cached
+from qa.language.resources import cached, marshal_dicts
 from qa.language.textnorm import Tokenizer, han_words, romanized
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -198,7 +198,8 @@ def dictionary_table(dictionary: Path | None = None) -> DictionaryTable:
     if dictionary is not None:
         return _read_dictionary_table(dictionary)
     source = dictionary_path()
-    return cached("cedict", source, lambda: _read_dictionary_table(source), marshal.dumps, marshal.loads)
+    return cached("cedict", source, lambda: _read_dictionary_table(source), marshal.dumps,
+                  lambda data: marshal_dicts(data, 2))
 
 
 def _pack(keys: dict[str, int]) -> str:

@@ -19,7 +19,7 @@ import sys
 import types
 from pathlib import Path
 
-from qa.language.resources import cached
+from qa.language.resources import cached, marshal_dicts
 from qa.language.textnorm import base_jieba, normalize
 from qa.language.viterbi import ArrayViterbi
 
@@ -70,7 +70,8 @@ def _hmm_tables() -> tuple[dict, ...]:
     :mod:`marshal` form, where each state and character is one object however many entries name
     it (jieba's pickles hold a copy per entry: 11 MiB more)."""
     source = Path(importlib.util.find_spec("jieba").origin).parent / "posseg" / "prob_emit.p"
-    return cached("jieba-hmm-tables", source, lambda: _shared_tables(source.parent), marshal.dumps, _load_tables)
+    return cached("jieba-hmm-tables", source, lambda: _shared_tables(source.parent), marshal.dumps,
+                  lambda data: marshal_dicts(data, len(_HMM_TABLES)))
 
 
 def _shared_tables(folder: Path) -> tuple[dict, ...]:
@@ -85,14 +86,6 @@ def _shared_tables(folder: Path) -> tuple[dict, ...]:
         {state(s): {state(t): p for t, p in row.items()} for s, row in transitions.items()},
         {state(s): {char(c): p for c, p in row.items()} for s, row in emissions.items()},
     )
-
-
-def _load_tables(data: bytes) -> tuple[dict, ...]:
-    """The tables :func:`_hmm_tables` saved; ``ValueError`` for data of another shape."""
-    tables = marshal.loads(data)
-    if not (isinstance(tables, tuple) and len(tables) == len(_HMM_TABLES) and all(isinstance(t, dict) for t in tables)):
-        raise ValueError("not jieba's HMM tables")
-    return tables
 
 
 def _word_tags(tagger) -> dict[str, str]:

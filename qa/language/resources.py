@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -46,3 +47,13 @@ def cached(name: str, source: Path, build: Callable[[], T], dump: Callable[[T], 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, stamp + b"\n" + dump(table))
     return table
+
+
+def marshal_dicts(data: bytes, count: int) -> tuple[dict, ...]:
+    """The ``count`` tables :func:`marshal.dumps` saved as one tuple of dicts (objects shared
+    between them stay shared); ``ValueError`` for data of another shape."""
+    tables = marshal.loads(data)
+    if not (isinstance(tables, tuple) and len(tables) == count and all(isinstance(t, dict) for t in tables)):
+        raise ValueError(f"not a tuple of {count} tables")
+    return tables
+

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.language.resources import cached
+from qa.language.resources import cached, marshal_dicts
 
 SYNONYM = 1.0  # same leaf, marked ``=``
 RELATED = 0.6  # same leaf, marked ``#``
@@ -88,10 +88,7 @@ class Thesaurus:
     @classmethod
     def load(cls, data: bytes) -> Thesaurus:
         """The thesaurus :meth:`dump` wrote; ``ValueError`` for data of another shape."""
-        tables = marshal.loads(data)
-        if not (isinstance(tables, tuple) and len(tables) == 3 and all(isinstance(t, dict) for t in tables)):
-            raise ValueError("not a dumped thesaurus")
-        return cls(*tables)
+        return cls(*marshal_dicts(data, 3))
 
     def related(self, word: str) -> dict[str, float]:
         """Words Cilin relates to ``word`` (two characters or more), each with its closeness in (0, 1]."""
