@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
-from conftest import DEV_GOLD
+from conftest import DEV_GOLD, ROOT
 
 from qa.answers.reader.runtime import EXPORT_FOLDER, WEIGHTS, load_reader
 from qa.documents.passages import passage_context
@@ -113,6 +116,25 @@ def test_a_damaged_export_is_made_again(assistant, tmp_path, damaged):
     again = load_reader(encoder.folder, encoder.tokens, encoder.word_embeddings, tmp_path)
     (verdict,) = again.read("凤岗办事处有多少名员工？", [("凤岗办党支部", FENGGANG)])
     assert verdict.span is not None and weights.stat().st_size > 1_000_000
+
+
+EXPORT_LOGGING_CHECK = """
+import logging, sys
+from pathlib import Path
+from qa.answers.reader.export import export_reader
+from qa.answers.reader.runtime import WEIGHTS
+export_reader(Path(sys.argv[1]), WEIGHTS, Path(sys.argv[2]) / "reader.onnx", reason="test")
+assert logging.getLogger().handlers == [], logging.getLogger().handlers
+print("ok")
+"""
+
+
+def test_exporting_leaves_the_processs_logging_as_it_was(assistant, tmp_path):
+    # onnxruntime's quantizer logs through ``logging.info``, which would give the root logger a
+    # handler: every library's records (bm25s's debug lines) would then reach the terminal
+    run = subprocess.run([sys.executable, "-c", EXPORT_LOGGING_CHECK, str(assistant.encoder.folder), str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout.strip() == "ok", run.stderr[-2000:]
 
 
 def test_making_an_export_removes_the_oldest_of_other_versions(assistant, tmp_path):

@@ -10,10 +10,13 @@ onnxruntime maps instead of copying out of the graph: 23 MiB less resident than 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from embeddings.home import atomic_write
@@ -60,10 +63,24 @@ def export_reader(encoder_folder: Path, weights: Path, target: Path, reason: str
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         prepared, quantized = Path(scratch) / "prepared.onnx", Path(scratch) / "quantized.onnx"
-        quant_pre_process(exported, prepared, skip_symbolic_shape=True)
-        quantize_dynamic(prepared, quantized, per_channel=True, weight_type=QuantType.QInt8)
+        with _root_logging_kept():
+            quant_pre_process(exported, prepared, skip_symbolic_shape=True)
+            quantize_dynamic(prepared, quantized, per_channel=True, weight_type=QuantType.QInt8)
         graph_file, weights_file = Path(scratch) / target.name, Path(scratch) / (target.name + WEIGHTS_FILE_SUFFIX)
         onnx.save_model(onnx.load(quantized), graph_file, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=weights_file.name)
         atomic_write(target.with_name(weights_file.name), weights_file.read_bytes())
         atomic_write(target, graph_file.read_bytes())
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo what the block does to the root logger's handlers: onnxruntime's quantizer logs through
+    ``logging.info``, whose ``basicConfig`` would otherwise send every library's log records (bm25s's
+    debug lines among them) to stderr for the rest of the process."""
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
