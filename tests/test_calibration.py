@@ -116,3 +116,41 @@ def test_nested_cross_validation_scores_each_set_without_it():
     assert figures["all"]["hit@1"] == 1.0  # the evidence is always the higher-scoring candidate
     assert figures["all"]["abstention_recall"] > 0.8 and figures["all"]["false_abstention"] < 0.2
     assert figures["all"]["sentence"] == 1.0  # the answering sentence states most of the question
+
+
+def test_the_ablation_shows_what_each_feature_adds():
+    rng = np.random.default_rng(2)
+    examples = [_example(group, answerable, rng.normal(0.8 if answerable else 0.2, 0.1))
+                for group in "abcd" for answerable in (True, False) for _ in range(6)]
+    figures = calibrate.ablation(examples, calibrate.answer_columns("lexical"))
+    assert set(figures) == {"every feature"} | {f"without {name}" for name in FEATURES}
+    assert figures["every feature"]["abstention_recall"] > 0.8
+    # without the one feature that tells them apart every question looks alike: all are answered
+    assert figures["without exact"]["abstention_recall"] == 0.0
+    assert figures["without names"] == figures["every feature"]  # zero in every example: it adds nothing
+
+
+def test_sets_the_nested_cross_validation_cannot_fit_are_named():
+    both = [("a", True), ("a", False), ("b", True), ("b", False), ("c", True), ("c", False)]
+    assert calibrate.unfittable(both) is None
+    assert "at least 3" in calibrate.unfittable(both[:4])
+    # leaving out a and b leaves only c's answerable questions
+    assert calibrate.unfittable([("a", True), ("a", False), ("b", True), ("c", True)]) == (
+        "without a and b, the other question sets hold no unanswerable question")
+
+
+def test_calibrate_refuses_too_few_sets_or_a_broken_file_with_a_message(tmp_path, capsys):
+    sets = []
+    for name, answerable in (("first", True), ("second", False)):
+        sets.append(tmp_path / f"{name}.jsonl")
+        sets[-1].write_text(json.dumps({"question": "凤岗办事处有多少名员工？", "evidence": [],
+                                        "answerable": answerable}, ensure_ascii=False) + "\n", encoding="utf-8")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n", encoding="utf-8")
+    out = tmp_path / "decision.json"
+    for arguments, message in ((sets, "at least 3 question sets"), ([*sets, broken], "broken.jsonl:1"),
+                               ([tmp_path / "missing.jsonl"], "missing.jsonl")):
+        with pytest.raises(SystemExit) as stopped:
+            calibrate.main([*map(str, arguments), "--no-outside", "--no-near-misses", "--out", str(out)])
+        assert stopped.value.code == 2 and message in capsys.readouterr().err
+    assert not out.exists()

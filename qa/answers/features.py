@@ -38,18 +38,15 @@ EVIDENCE_FEATURES = (
     "english",  # the question is in English
     "unglossed",  # share of an English question's key-term weight the library has no word for
     "cosine",  # cosine of its sentence closest to the question
-    "reader",  # the reader's answer log-odds (floor without a reader, or past its depth)
     "reader_lead",  # how far the reader's best span leads no span
-    "reader_sure",  # the reader's log-odds above even (0 below): how sure it is that the passage answers
+    "reader_sure",  # the reader's answer log-odds above even (0 below): how sure it is that the passage answers
     "lead_sure",  # the span lead above even (0 below)
-    "reader_english",  # the reader's log-odds again for an English question (0 for a Chinese one, or unread)
-    "lead_english",  # its span lead again for one: the reader reads the report's words for it, a keyword search
+    "reader_english",  # the reader's answer log-odds for an English question (0 for a Chinese one, or unread)
+    "lead_english",  # its span lead for one: the reader reads the report's words for it, a keyword search
 )
 RETRIEVAL_FEATURES = (
     "bm25",  # BM25 score relative to the best candidate's
-    "dense",  # dense cosine minus the best candidate's (0 without an encoder)
     "cosine_gap",  # the cosine minus the best one among the candidates
-    "reader_gap",  # the reader's lead minus the best one among the candidates
 )
 FEATURES = EVIDENCE_FEATURES + RETRIEVAL_FEATURES
 _CHECKED_KINDS = (QType.QUANTITY, QType.TIME, QType.PLACE, QType.PERSON, QType.REASON, QType.MANNER)
@@ -184,32 +181,28 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
     verdicts = context.verdicts(question, tuple(c.passage_index for c in candidates))
     read = [_reader_features(verdicts.get(c.passage_index), bool(shared["english"])) for c in candidates]
     best_cosine = max(e.features["cosine"] for e in evidence)
-    best_lead = max(r["reader_lead"] for r in read)
-    scores = {name: [c.signals.get(name, 0.0) for c in candidates] for name in ("bm25", "dense")}
-    has_dense = "dense" in candidates[0].signals
+    bm25 = [c.signals.get("bm25", 0.0) for c in candidates]
     result = []
     for i, item in enumerate(evidence):
         features = {
             **item.features,
             **shared,
-            "bm25": scores["bm25"][i] / max(scores["bm25"]) if max(scores["bm25"]) > 0 else 0.0,
-            "dense": scores["dense"][i] - max(scores["dense"]) if has_dense else 0.0,
+            "bm25": bm25[i] / max(bm25) if max(bm25) > 0 else 0.0,
             "cosine_gap": item.features["cosine"] - best_cosine,
             **read[i],
-            "reader_gap": read[i]["reader_lead"] - best_lead,
         }
         result.append(Evidence(features, item.gap))
     return result
 
 
 def _reader_features(verdict: Verdict | None, english: bool) -> dict[str, float]:
-    """The reader's answer log-odds and span lead for a passage, clipped (the floor when unread), their
-    parts above even, and their values again for an English question (0 when Chinese or unread)."""
+    """The reader's span lead for a passage, clipped (the floor when unread), its answer log-odds and
+    that lead above even, and both again for an English question (0 when Chinese or unread)."""
     read = verdict is not None
     logit = float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
     lead = float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
     apart = read and english
-    return {"reader": logit, "reader_lead": lead, "reader_sure": max(logit, 0.0), "lead_sure": max(lead, 0.0),
+    return {"reader_lead": lead, "reader_sure": max(logit, 0.0), "lead_sure": max(lead, 0.0),
             "reader_english": logit if apart else 0.0, "lead_english": lead if apart else 0.0}
 
 
