@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.evaluate import read_gold
@@ -307,18 +308,26 @@ def test_the_asked_for_attribute_is_a_feature_of_each_candidate(assistant):
 
 def test_the_reader_features_split_by_sign_and_by_language(assistant):
     from qa.answers.answerer import READ_DEPTH
-    from qa.answers.features import assess
+    from qa.answers.features import READER_CEILING, assess
+    from qa.answers.highlight import READER_FLOOR
 
-    def read(question: str) -> list[dict[str, float]]:
+    def read(question: str) -> tuple[list[dict[str, float]], list[float]]:
+        """Each candidate's features, and the reader's log-odds for those it read (clipped)."""
         candidates = assistant.retriever.search(question, 5)
-        return [e.features for e in assess(question, assistant.answerer.read(question), candidates, assistant.answerer)]
+        found = assess(question, assistant.answerer.read(question), candidates, assistant.answerer)
+        verdicts = assistant.answerer.verdicts(question, tuple(c.passage_index for c in candidates))
+        logits = [float(np.clip(verdicts[c.passage_index].logit, READER_FLOOR, READER_CEILING))
+                  for c in candidates[:READ_DEPTH]]
+        return [e.features for e in found], logits
 
-    chinese, english = read("凤岗办事处有多少名员工？"), read("How many employees does the Fenggang office have?")
-    assert chinese[0]["reader_sure"] > 0 and chinese[0]["reader_sure"] == chinese[0]["reader"]  # it answers
+    (chinese, logits), (english, english_logits) = (
+        read("凤岗办事处有多少名员工？"), read("How many employees does the Fenggang office have?"))
+    assert chinese[0]["reader_sure"] > 0 and chinese[0]["reader_sure"] == logits[0]  # it answers
     assert all(f["reader_english"] == f["lead_english"] == 0.0 for f in chinese)
-    assert all(f["reader_sure"] == max(f["reader"], 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0) for f in chinese[:READ_DEPTH])
+    assert all(f["reader_sure"] == max(logit, 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0)
+               for f, logit in zip(chinese, logits))
     assert all(f["reader_sure"] == f["lead_sure"] == 0.0 for f in chinese[READ_DEPTH:])  # past the reader's depth: unread
-    assert english[0]["reader_english"] == english[0]["reader"] and english[0]["lead_english"] == english[0]["reader_lead"]
+    assert english[0]["reader_english"] == english_logits[0] and english[0]["lead_english"] == english[0]["reader_lead"]
 
 
 def test_why_and_how_questions_highlight_the_reason_and_the_means(assistant):
