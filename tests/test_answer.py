@@ -324,9 +324,8 @@ def test_the_reader_features_split_by_sign_and_by_language(assistant):
         read("凤岗办事处有多少名员工？"), read("How many employees does the Fenggang office have?"))
     assert chinese[0]["reader_sure"] > 0 and chinese[0]["reader_sure"] == logits[0]  # it answers
     assert all(f["reader_english"] == f["lead_english"] == 0.0 for f in chinese)
-    assert all(f["reader_sure"] == max(logit, 0.0) and f["lead_sure"] == max(f["reader_lead"], 0.0)
-               for f, logit in zip(chinese, logits))
-    assert all(f["reader_sure"] == f["lead_sure"] == 0.0 for f in chinese[READ_DEPTH:])  # past the reader's depth: unread
+    assert all(f["reader_sure"] == max(logit, 0.0) for f, logit in zip(chinese, logits))
+    assert all(f["reader_sure"] == 0.0 for f in chinese[READ_DEPTH:])  # past the reader's depth: unread
     assert english[0]["reader_english"] == english_logits[0] and english[0]["lead_english"] == english[0]["reader_lead"]
 
 

@@ -40,7 +40,6 @@ EVIDENCE_FEATURES = (
     "cosine",  # cosine of its sentence closest to the question
     "reader_lead",  # how far the reader's best span leads no span
     "reader_sure",  # the reader's answer log-odds above even (0 below): how sure it is that the passage answers
-    "lead_sure",  # the span lead above even (0 below)
     "reader_english",  # the reader's answer log-odds for an English question (0 for a Chinese one, or unread)
     "lead_english",  # its span lead for one: the reader reads the report's words for it, a keyword search
 )
@@ -196,13 +195,13 @@ def assess(question: str, reading: Reading, candidates: Sequence[Candidate], con
 
 
 def _reader_features(verdict: Verdict | None, english: bool) -> dict[str, float]:
-    """The reader's span lead for a passage, clipped (the floor when unread), its answer log-odds and
-    that lead above even, and both again for an English question (0 when Chinese or unread)."""
+    """The reader's span lead for a passage, clipped (the floor when unread), its answer log-odds above
+    even, and both again for an English question (0 when Chinese or unread)."""
     read = verdict is not None
     logit = float(np.clip(verdict.logit, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
     lead = float(np.clip(verdict.lead, READER_FLOOR, READER_CEILING)) if read else READER_FLOOR
     apart = read and english
-    return {"reader_lead": lead, "reader_sure": max(logit, 0.0), "lead_sure": max(lead, 0.0),
+    return {"reader_lead": lead, "reader_sure": max(logit, 0.0),
             "reader_english": logit if apart else 0.0, "lead_english": lead if apart else 0.0}
 
 
