@@ -38,7 +38,7 @@ EVIDENCE_FEATURES = (
     "english",  # the question is in English
     "unglossed",  # share of an English question's key-term weight the library has no word for
     "cosine",  # cosine of its sentence closest to the question
-    "reader_lead",  # how far the reader's best span leads no span
+    "reader_lead",  # how far the reader's best span leads no span (the floor when unread)
     "reader_sure",  # the reader's answer log-odds above even (0 below): how sure it is that the passage answers
     "reader_english",  # the reader's answer log-odds for an English question (0 for a Chinese one, or unread)
     "lead_english",  # its span lead for one: the reader reads the report's words for it, a keyword search
