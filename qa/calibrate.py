@@ -22,6 +22,9 @@ encoder (hybrid) and without one (bm25):
 
 A question counts as answered when its first candidate's answer log-odds reach a threshold chosen
 by leave-one-set-out cross-validation.
+With an encoder, the ranking and answer models and a threshold are also fitted on the outside
+library alone, its questions dealt into ``FOLDS`` sets: the many-topic kind, which the answer step
+mixes in by the library's diversity (see :mod:`qa.answers.decide`).
 The figures printed are out of fold, from a nested cross-validation: each set is scored by
 models fitted, and a threshold chosen, without it. ``--ablate`` adds, for each feature, the
 figures over all sets without it, out of fold at one level (see :func:`ablation`). Then
@@ -69,6 +72,7 @@ ANSWER_ONLY_SETS = ("english_calibration",)
 REGULARIZATION = 1.0  # scikit-learn's C, on standardized features
 FALSE_ABSTENTION_LIMIT = 0.04  # the share of answerable questions the threshold may refuse (the issue's goal)
 MODES = {"encoder": "hybrid", "lexical": "bm25"}
+FOLDS = 5  # the outside library's questions, dealt in turn, when it is fitted alone (the many-topic kind)
 # The evidence features the answer model weighs in each setting. With an encoder the reader
 # tells an answer from a near miss; the share of key terms the passage states, kept beside it,
 # made the decision answer the report's written near misses, which state them all (measured on
@@ -303,6 +307,11 @@ def nested(examples: Sequence[Example], columns: Sequence[int]) -> dict[str, dic
     return figures
 
 
+def in_folds(examples: Sequence[Example]) -> list[Example]:
+    """``examples`` of one set dealt into ``FOLDS`` sets, in turn, so that :func:`nested` can score it alone."""
+    return [replace(e, group=f"fold {i % FOLDS}") for i, e in enumerate(examples)]
+
+
 def unfittable(questions: Sequence[tuple[str, bool]]) -> str | None:
     """Why :func:`nested` cannot score these ``(set, answerable)`` questions, or None: each of its
     fits leaves out two sets, and what remains must hold answerable and unanswerable questions."""
@@ -350,6 +359,13 @@ def _entry(weights: np.ndarray, bias: float, names: Sequence[str]) -> dict:
     return {"weights": {name: round(float(w), 6) for name, w in zip(names, weights)}, "bias": round(bias, 6)}
 
 
+def _kind(fitted: Fitted, threshold: float, setting: str, diversity: float | None) -> dict:
+    """A kind's entry of ``decision.json`` (see :class:`qa.answers.decide.Kind`)."""
+    return {"diversity": diversity,  # unrounded: the calibration library itself then gets this kind alone
+            "rank": _entry(*fitted.rank, FEATURES), "answer": _entry(*fitted.answer, ANSWER_FEATURES[setting]),
+            "threshold": round(threshold, 6)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("gold", nargs="*", type=Path, help="gold .jsonl question sets (default: tests/data's sets)")
@@ -385,20 +401,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         examples = [e for path, questions in gold.items() for e in collect(assistant, path.stem, questions)]
         for folder, questions in near_misses:
             examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), NEAR_MISS_SET, questions)
+        outside_diversity = None
         for folder, questions in outside:
-            examples += collect(Assistant(folder, retriever=retriever, encoder=assistant.encoder), OUTSIDE_SET, questions)
+            library = Assistant(folder, retriever=retriever, encoder=assistant.encoder)
+            examples += collect(library, OUTSIDE_SET, questions)
+            outside_diversity = library.answerer.diversity  # None without an encoder: one kind then
         columns = answer_columns(setting)
         figures = nested(examples, columns)
         print(f"\n{setting} ({retriever}), out of fold:\n{table(figures)}")
         if args.ablate:
             print(f"\n{setting}, each feature left out:\n{table(ablation(examples, columns))}")
         fitted = fit_both(examples, columns)
-        models[setting] = {
-            "rank": _entry(*fitted.rank, FEATURES),
-            "answer": _entry(*fitted.answer, ANSWER_FEATURES[setting]),
-            "highlight": _entry(*fitted.highlight, UNIT_FEATURES),
-            "threshold": round(choose_threshold(examples, out_of_fold(examples, columns)[1]), 6),
-        }
+        kinds = [_kind(fitted, choose_threshold(examples, out_of_fold(examples, columns)[1]), setting,
+                       assistant.answerer.diversity)]
+        if outside_diversity is not None:
+            folded = in_folds([e for e in examples if e.group == OUTSIDE_SET])
+            many = nested(folded, columns)["all"]
+            print(f"\n{setting}, the many-topic kind on {OUTSIDE_SET} alone, out of fold over {FOLDS} folds:\n"
+                  f"{table({OUTSIDE_SET: many})}")
+            figures[f"{OUTSIDE_SET} (many-topic kind)"] = many
+            kinds.append(_kind(fit_both(folded, columns), choose_threshold(folded, out_of_fold(folded, columns)[1]),
+                               setting, outside_diversity))
+        models[setting] = {"kinds": kinds, "highlight": _entry(*fitted.highlight, UNIT_FEATURES)}
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
     data = {
         "command": "python -m qa.calibrate " + " ".join(path.name for path in paths)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from qa import calibrate
-from qa.answers.decide import MODEL_FILE, Model, load_model
+from qa.answers.decide import MODEL_FILE, Kind, Model, load_model
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES
 from qa.answers.highlight import UNIT_FEATURES
 from qa.answers.linear import Linear
+from qa.answers.unit_vectors import diversity
 
 
 def test_the_shipped_file_weighs_every_feature_of_both_settings():
@@ -19,21 +21,50 @@ def test_the_shipped_file_weighs_every_feature_of_both_settings():
     assert data["command"].startswith("python -m qa.calibrate")
     for setting in ("encoder", "lexical"):
         entry = data["models"][setting]
-        assert set(entry["rank"]["weights"]) == set(FEATURES)
-        assert set(entry["answer"]["weights"]) == set(calibrate.ANSWER_FEATURES[setting]) <= set(EVIDENCE_FEATURES)
         assert set(entry["highlight"]["weights"]) == set(UNIT_FEATURES)
         assert entry["highlight"]["weights"]["coverage"] > 0  # a sentence stating more of the question speaks for it
-        assert np.isfinite(entry["threshold"])
-        assert entry["answer"]["weights"]["attribute"] > 0  # stating the asked-for attribute speaks for an answer
-        assert entry["answer"]["weights"]["year_absent"] < 0
+        for kind in entry["kinds"]:
+            assert set(kind["rank"]["weights"]) == set(FEATURES)
+            assert set(kind["answer"]["weights"]) == set(calibrate.ANSWER_FEATURES[setting]) <= set(EVIDENCE_FEATURES)
+            assert np.isfinite(kind["threshold"])
+        assert entry["kinds"][0]["answer"]["weights"]["attribute"] > 0  # stating the asked-for attribute speaks for an answer
+        assert entry["kinds"][0]["answer"]["weights"]["year_absent"] < 0
         assert data["out_of_fold"][setting]["all"]["questions"] > 100
-    encoder = data["models"]["encoder"]
-    assert encoder["answer"]["weights"]["cosine"] > 0  # learnt across topics, from the outside library
-    assert encoder["highlight"]["weights"]["reader"] > 0  # ... and for the sentence holding its span
-    assert "drcd_dev_held_out" in data["out_of_fold"]["encoder"]  # calibrated on an outside library too
+    assert [kind["diversity"] for kind in data["models"]["lexical"]["kinds"]] == [None]  # no vectors to tell kinds
+    report, many_topics = data["models"]["encoder"]["kinds"]
+    assert report["diversity"] < many_topics["diversity"]
+    # across topics the nearest passage's cosine tells an absent article: the many-topic kind trusts it more
+    assert many_topics["answer"]["weights"]["cosine"] > report["answer"]["weights"]["cosine"] > 0
+    assert data["models"]["encoder"]["highlight"]["weights"]["reader"] > 0  # ... and for the sentence holding its span
+    assert {"drcd_dev_held_out", "drcd_dev_held_out (many-topic kind)"} <= set(data["out_of_fold"]["encoder"])
     model = load_model(True)
-    assert isinstance(model, Model) and model.rank.weights.shape == (len(FEATURES),)
+    assert isinstance(model, Model) and [k.rank.weights.shape for k in model.kinds] == [(len(FEATURES),)] * 2
     assert model.highlight.weights.shape == (len(UNIT_FEATURES),)
+
+
+def test_the_shipped_report_is_answered_by_the_report_kind_alone(assistant):
+    model = assistant.answerer.model
+    assert assistant.answerer.diversity == pytest.approx(model.kinds[0].diversity, abs=1e-6)
+    assert model.mix(assistant.answerer.diversity) == pytest.approx((1.0, 0.0), abs=1e-4)
+
+
+def test_kinds_are_mixed_by_the_library_diversity_between_their_own():
+    kind = Kind(None, Linear(np.zeros(1), 0.0, ("a",)), Linear(np.zeros(1), 0.0, ("a",)), 0.0)
+    highlight = Linear(np.zeros(1), 0.0, ("a",))
+    two = Model((replace(kind, diversity=0.1), replace(kind, diversity=0.2)), highlight)
+    assert two.mix(0.1) == (1.0, 0.0) and two.mix(0.2) == (0.0, 1.0)
+    assert two.mix(0.125) == pytest.approx((0.75, 0.25))
+    assert two.mix(0.05) == (1.0, 0.0) and two.mix(0.9) == (0.0, 1.0)  # beyond them: the nearest kind
+    assert two.mix(None) == (1.0, 0.0)  # no encoder: the first kind
+    assert Model((kind,), highlight).mix(0.3) == (1.0,)
+
+
+def test_diversity_grows_with_how_far_apart_the_sentences_point():
+    same = np.tile([[0.6, 0.8, 0.0]], (4, 1))
+    assert diversity([same[:2], same[2:]]) == pytest.approx(0.0, abs=1e-9)
+    apart = np.eye(3)
+    assert diversity([apart[:1], apart[1:], np.zeros((0, 3))]) == pytest.approx(1 - 1 / 3)
+    assert diversity([]) == 0.0
 
 
 def test_weights_on_raw_features_give_the_fitted_log_odds():
@@ -154,3 +185,14 @@ def test_calibrate_refuses_too_few_sets_or_a_broken_file_with_a_message(tmp_path
             calibrate.main([*map(str, arguments), "--no-outside", "--no-near-misses", "--out", str(out)])
         assert stopped.value.code == 2 and message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_one_set_dealt_into_folds_is_scored_alone():
+    rng = np.random.default_rng(3)
+    examples = [_example(calibrate.OUTSIDE_SET, answerable, rng.normal(0.8 if answerable else 0.2, 0.1))
+                for answerable in (True, False) * 15]
+    folded = calibrate.in_folds(examples)
+    assert len({e.group for e in folded}) == calibrate.FOLDS
+    assert [(e.answerable, e.features.tolist()) for e in folded] == [(e.answerable, e.features.tolist()) for e in examples]
+    figures = calibrate.nested(folded, calibrate.answer_columns("lexical"))
+    assert figures["all"]["questions"] == 30 and figures["all"]["abstention_recall"] > 0.8

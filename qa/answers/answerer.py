@@ -13,6 +13,7 @@ from qa.answers import decide, highlight
 from qa.answers.features import by_character
 from qa.answers.reader.runtime import Reader, Verdict
 from qa.answers.reading import Reading, library_synonyms, read_chinese, read_english
+from qa.answers.unit_vectors import diversity
 from qa.documents.library import Library, LibraryPassage
 from qa.documents.passages import passage_context
 from qa.language.english import Glossary, is_english
@@ -64,6 +65,12 @@ class Answerer:
     def model(self) -> decide.Model:
         """The shipped models for this setting (with or without an encoder), read on first use."""
         return decide.load_model(self.encoder is not None)
+
+    @functools.cached_property
+    def diversity(self) -> float | None:
+        """How many topics the library spans, read from its sentence vectors (see
+        :func:`~qa.answers.unit_vectors.diversity`); None without an encoder."""
+        return None if self.unit_vectors is None else diversity(self.unit_vectors)
 
     def _read(self, question: str) -> Reading:
         """What the checks look for in ``question`` (cached: judging and highlighting share it)."""
