@@ -164,7 +164,20 @@ def running_app(assistant, access=None) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
-        app.close()
+        close_app(app)
+
+
+def close_app(app) -> None:
+    """Close a launched Gradio app. Its ``close()`` sets the app's asyncio stop event from this
+    thread while the open heartbeat streams wait on it in the server's loop, and the two can
+    collide ("RuntimeError: deque mutated during iteration"); the event is set in that loop first."""
+    import asyncio
+
+    async def stop() -> None:
+        app.app.stop_event.set()
+
+    asyncio.run_coroutine_threadsafe(stop(), app.server.servers[0].get_loop()).result(timeout=10)
+    app.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa import calibrate
-from qa.answers.decide import MODEL_FILE, Kind, Model, load_model
+from qa.answers.decide import MODEL_FILE, RERANK_DEPTH, Kind, Model, judge, load_model
 from qa.answers.features import EVIDENCE_FEATURES, FEATURES
 from qa.answers.highlight import UNIT_FEATURES
 from qa.answers.linear import Linear
@@ -46,6 +46,31 @@ def test_the_shipped_report_is_answered_by_the_report_kind_alone(assistant):
     model = assistant.answerer.model
     assert assistant.answerer.diversity == pytest.approx(model.kinds[0].diversity, abs=1e-6)
     assert model.mix(assistant.answerer.diversity) == pytest.approx((1.0, 0.0), abs=1e-4)
+
+
+class _AtDiversity:
+    """An answerer's state, as if its library measured ``diversity``."""
+
+    def __init__(self, answerer, diversity: float) -> None:
+        self._answerer, self.diversity = answerer, diversity
+
+    def __getattr__(self, name: str):
+        return getattr(self._answerer, name)
+
+
+def test_judging_mixes_the_kinds_log_odds_by_the_library_diversity(assistant):
+    answerer, question = assistant.answerer, "凤岗办事处有多少名员工？"
+    candidates = assistant.retriever.search(question, RERANK_DEPTH)
+    report, many_topics = answerer.model.kinds
+    halfway = (report.diversity + many_topics.diversity) / 2
+    signals = {}
+    for diversity in (report.diversity, many_topics.diversity, halfway):
+        judged = judge(question, candidates, _AtDiversity(answerer, diversity), keep=RERANK_DEPTH)
+        signals[diversity] = {c.passage_index: c.signals["answer"] for c in judged.candidates}
+        assert judged.answered  # the report's answer to this question, whichever kind judges it
+    assert signals[report.diversity] != signals[many_topics.diversity]
+    for index, mixed in signals[halfway].items():
+        assert mixed == pytest.approx((signals[report.diversity][index] + signals[many_topics.diversity][index]) / 2)
 
 
 def test_kinds_are_mixed_by_the_library_diversity_between_their_own():
