@@ -3,6 +3,7 @@ as a PDF (printed by Chromium) and as a scan of it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -171,7 +172,6 @@ def close_app(app) -> None:
     """Close a launched Gradio app. Its ``close()`` sets the app's asyncio stop event from this
     thread while the open heartbeat streams wait on it in the server's loop, and the two can
     collide ("RuntimeError: deque mutated during iteration"); the event is set in that loop first."""
-    import asyncio
 
     async def stop() -> None:
         app.app.stop_event.set()
