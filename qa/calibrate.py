@@ -259,6 +259,11 @@ def choose_threshold(examples: Sequence[Example], answers: np.ndarray) -> float:
     return float(cuts[allowed][-1])
 
 
+def threshold_out_of_fold(examples: Sequence[Example], columns: Sequence[int]) -> float:
+    """The threshold :func:`choose_threshold` picks on the leave-one-set-out answer log-odds."""
+    return choose_threshold(examples, out_of_fold(examples, columns)[1])
+
+
 def metrics(examples: Sequence[Example], logits: Sequence[np.ndarray], answers: np.ndarray,
             threshold: float | np.ndarray) -> dict[str, float]:
     """hit@1 and hit@3 of the ranking, abstention recall and false abstention of the answer model."""
@@ -290,7 +295,7 @@ def nested(examples: Sequence[Example], columns: Sequence[int]) -> dict[str, dic
     for group in sorted({e.group for e in examples}):
         train = [e for e in examples if e.group != group]
         held = [e for e in examples if e.group == group]
-        threshold = choose_threshold(train, out_of_fold(train, columns)[1])
+        threshold = threshold_out_of_fold(train, columns)
         fitted = fit_both(train, columns)
         logits, answers = predict(fitted, held, columns)
         figures[group] = metrics(held, logits, answers, threshold)
@@ -412,16 +417,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.ablate:
             print(f"\n{setting}, each feature left out:\n{table(ablation(examples, columns))}")
         fitted = fit_both(examples, columns)
-        kinds = [_kind(fitted, choose_threshold(examples, out_of_fold(examples, columns)[1]), setting,
-                       assistant.answerer.diversity)]
+        kinds = [_kind(fitted, threshold_out_of_fold(examples, columns), setting, assistant.answerer.diversity)]
         if outside_diversity is not None:
             folded = in_folds([e for e in examples if e.group == OUTSIDE_SET])
             many = nested(folded, columns)["all"]
             print(f"\n{setting}, the many-topic kind on {OUTSIDE_SET} alone, out of fold over {FOLDS} folds:\n"
                   f"{table({OUTSIDE_SET: many})}")
             figures[f"{OUTSIDE_SET} (many-topic kind)"] = many
-            kinds.append(_kind(fit_both(folded, columns), choose_threshold(folded, out_of_fold(folded, columns)[1]),
-                               setting, outside_diversity))
+            kinds.append(_kind(fit_both(folded, columns), threshold_out_of_fold(folded, columns), setting,
+                               outside_diversity))
         models[setting] = {"kinds": kinds, "highlight": _entry(*fitted.highlight, UNIT_FEATURES)}
         report[setting] = {name: {k: round(v, 4) for k, v in row.items()} for name, row in figures.items()}
     data = {
