@@ -11,6 +11,7 @@ import pytest
 
 from qa.evaluate import evaluate, read_gold
 from qa.language.english import (
+    STOP_WORDS,
     Glossary,
     _read_dictionary_table,
     _unpack,
@@ -62,6 +63,16 @@ def test_english_words_drop_possessives_and_apostrophes():
     assert english_words("Xiamen's Bao'an bureau’s frozen-octopus, 2011") == ["xiamen", "baoan", "bureau", "frozen", "octopus"]
 
 
+def test_us_reads_as_the_country_and_the_pronoun_names_nothing():
+    assert english_words("Exports to the US and the U.S. market") == ["exports", "to", "the", "usa", "and", "the", "usa", "market"]
+    assert english_words("Tell us more") == ["tell", "us", "more"] and "us" in STOP_WORDS
+
+
+def test_a_demonym_also_looks_up_its_country_but_short_words_keep_their_spelling():
+    assert "australia" in lemmas("australian") and "korea" in lemmas("korean")
+    assert "pla" not in lemmas("plan")
+
+
 def test_common_english_words_are_less_specific(assistant):
     glossary = assistant.retriever.glossary
     assert glossary.specificity("help") < glossary.specificity("customer") < glossary.specificity("phthalate") == 1.0
@@ -83,6 +94,7 @@ def test_glossary_keeps_only_the_reports_words(tmp_path):
     assert glosses["office"] == ("办事处",)
     assert glosses["fenggang"] == ("凤岗",)  # from the pinyin of the report's own words
     assert glossary.glosses("What about the weather?") == {"weather": ()}
+    assert "long" not in glossary.glosses("How long is the Fenggang office open?")  # how long asks a duration
 
 
 def test_an_english_reading_holds_the_share_of_its_weight_the_report_has_no_word_for(tmp_path):

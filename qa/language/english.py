@@ -28,11 +28,12 @@ from qa.language.textnorm import Tokenizer, han_words, romanized
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
 _POSSESSIVE = re.compile(r"['’]s\b")
+_UNITED_STATES = re.compile(r"\bU\.?S\.?(?![A-Za-z])")  # US, U.S. (USA): not the pronoun us
 STOP_WORDS = frozenset(
     """
     a an the of in on at to for from by with about as into over under up down out off and or but so if
     then than that this these those there here is are was were be been being am do does did done have
-    has had i me my we our you your he him his she her it its they them their what which who whom whose
+    has had i me my we us our you your he him his she her it its they them their what which who whom whose
     when where why how many much some any all each every no not only other such can could will would
     shall should may might must also too very just get got make made one ones kind
     """.split()
@@ -94,7 +95,9 @@ LISTED = 3  # a listed word outranks the dictionary's own matches
 # Counted words that are units: "how many years" asks for a quantity in 年, not a count of 年度.
 UNIT_WORDS = {"year": "年", "day": "天", "month": "月", "week": "周", "hour": "小时", "minute": "分钟",
               "time": "次", "people": "人", "person": "人", "percent": "%", "yuan": "元", "dollar": "美元", "ton": "吨"}
+_HOW_PHRASE = re.compile(r"\bhow (?:many|much|long|large|big|far|often|old)\b", re.IGNORECASE)  # its adjective asks a measure: no content word (long is not 全年)
 _QUANTITY_OPENING = re.compile(r"\bhow many\b|\bnumber of\b")  # "how much" names no counted noun
+DEMONYM_LETTERS = 6  # a word ending in -an this long may name a country's people (plan is not PLA)
 FOCUS_WORDS = 4  # words after "how many" (up to a function word) that name what is counted
 
 
@@ -138,6 +141,7 @@ def asks_list_english(question: str) -> bool:
 
 def english_words(text: str) -> list[str]:
     """Lower-cased English words of ``text``, possessives dropped (bureau's → bureau, Bao'an → baoan)."""
+    text = _UNITED_STATES.sub("USA", text)
     return _WORD.findall(_POSSESSIVE.sub("", text.lower()).replace("'", "").replace("’", ""))
 
 
@@ -150,6 +154,8 @@ def lemmas(word: str) -> list[str]:
         forms.append(spelled)
         if len(spelled) <= 3:
             continue
+        if spelled.endswith("an") and len(spelled) >= DEMONYM_LETTERS:
+            forms.append(spelled[:-1])  # australian → australia
         if spelled.endswith("ies"):
             forms.append(spelled[:-3] + "y")
         if spelled.endswith("es"):
@@ -315,7 +321,7 @@ class Glossary:
         report never states them in a form this glossary can find. Cached as ``glosses``:
         retrieval and the answer checks read the same question. Do not modify the result.
         """
-        words = english_words(question)
+        words = english_words(_HOW_PHRASE.sub("how", question))
         found: dict[str, tuple[str, ...]] = {}
         used: set[int] = set()
         for i in range(len(words) - 1):
