@@ -95,7 +95,8 @@ LISTED = 3  # a listed word outranks the dictionary's own matches
 # Counted words that are units: "how many years" asks for a quantity in 年, not a count of 年度.
 UNIT_WORDS = {"year": "年", "day": "天", "month": "月", "week": "周", "hour": "小时", "minute": "分钟",
               "time": "次", "people": "人", "person": "人", "percent": "%", "yuan": "元", "dollar": "美元", "ton": "吨"}
-_HOW_PHRASE = re.compile(r"\bhow (?:many|much|long|large|big|far|often|old)\b", re.IGNORECASE)  # its adjective asks a measure: no content word (long is not 全年)
+# The adjective of "how long / often / much …" asks for a measure and names nothing (long is not 全年).
+_HOW_PHRASE = re.compile(r"\bhow (?:many|much|long|large|big|far|often|old)\b", re.IGNORECASE)
 _QUANTITY_OPENING = re.compile(r"\bhow many\b|\bnumber of\b")  # "how much" names no counted noun
 DEMONYM_LETTERS = 6  # a word ending in -an this long may name a country's people (plan is not PLA)
 FOCUS_WORDS = 4  # words after "how many" (up to a function word) that name what is counted
@@ -140,14 +141,16 @@ def asks_list_english(question: str) -> bool:
 
 
 def english_words(text: str) -> list[str]:
-    """Lower-cased English words of ``text``, possessives dropped (bureau's → bureau, Bao'an → baoan)."""
+    """Lower-cased English words of ``text``, possessives dropped (bureau's → bureau, Bao'an → baoan),
+    US and U.S. written usa (the country, not the pronoun us)."""
     text = _UNITED_STATES.sub("USA", text)
     return _WORD.findall(_POSSESSIVE.sub("", text.lower()).replace("'", "").replace("’", ""))
 
 
 def lemmas(word: str) -> list[str]:
     """``word`` and its plausible base forms, in American spelling too (offices → office,
-    founded → found, civilised → civilized → civilize)."""
+    founded → found, civilised → civilized → civilize), and a country for a long "-an" word
+    (australian → australia)."""
     spellings = [word] + [word.replace(british, american) for british, american in _SPELLINGS if british in word]
     forms = []
     for spelled in spellings:
