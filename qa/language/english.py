@@ -38,9 +38,11 @@ STOP_WORDS = frozenset(
     shall should may might must also too very just get got make made one ones kind
     """.split()
 )
+# "how long / often / much …": a measure is asked for, and the adjective names nothing (long is not 全年).
+_HOW_MEASURE = r"\bhow (?:many|much|long|large|big|far|often|old)\b"
 # English question openings and the kind of answer they ask for, checked in order.
 _KIND_OPENINGS: tuple[tuple[re.Pattern[str], QType], ...] = (
-    (re.compile(r"\bhow (many|much|long|large|big|far|often|old)\b|\bnumber of\b|\bpercentage\b"), QType.QUANTITY),
+    (re.compile(_HOW_MEASURE + r"|\bnumber of\b|\bpercentage\b"), QType.QUANTITY),
     (re.compile(r"\bwhen\b|\b(what|which) (year|day|days|date|month|time)\b"), QType.TIME),
     (re.compile(r"\bwho\b|\bwhom\b"), QType.PERSON),
     (re.compile(r"\bwhere\b|\b(what|which) (country|city|province|place|region)\b"), QType.PLACE),
@@ -95,8 +97,7 @@ LISTED = 3  # a listed word outranks the dictionary's own matches
 # Counted words that are units: "how many years" asks for a quantity in 年, not a count of 年度.
 UNIT_WORDS = {"year": "年", "day": "天", "month": "月", "week": "周", "hour": "小时", "minute": "分钟",
               "time": "次", "people": "人", "person": "人", "percent": "%", "yuan": "元", "dollar": "美元", "ton": "吨"}
-# The adjective of "how long / often / much …" asks for a measure and names nothing (long is not 全年).
-_HOW_PHRASE = re.compile(r"\bhow (?:many|much|long|large|big|far|often|old)\b", re.IGNORECASE)
+_HOW_PHRASE = re.compile(_HOW_MEASURE, re.IGNORECASE)
 _QUANTITY_OPENING = re.compile(r"\bhow many\b|\bnumber of\b")  # "how much" names no counted noun
 DEMONYM_LETTERS = 6  # a word ending in -an this long may name a country's people (plan is not PLA)
 FOCUS_WORDS = 4  # words after "how many" (up to a function word) that name what is counted
